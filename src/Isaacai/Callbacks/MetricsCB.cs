@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Isaacai.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Isaacai.Callbacks;
+
+/// <summary>
+/// Tracks train and valid loss (weighted by batch size) and named metrics, and at the end of each epoch
+/// logs one <see cref="EpochRecord"/> and reports it to the trainer's reporter. Metrics are computed on the
+/// valid batches, or on the train batches in a fit without validation.
+/// </summary>
+public class MetricsCB : Callback
+{
+    private readonly List<EpochRecord> _records = [];
+    private readonly Stopwatch _clock = new();
+    private double _lossSum, _trainLoss;
+    private long _samples;
+    private bool _hasTrainLoss;
+
+    public MetricsCB(params IEnumerable<KeyValuePair<string, IMetric>> metrics)
+    {
+        Metrics = metrics.ToDictionary();
+    }
+
+    /// <summary>One metric per name, e.g. <c>new MetricsCB(("Accuracy", new MulticlassAccuracy()))</c>.</summary>
+    public MetricsCB(params (string Name, IMetric Metric)[] metrics)
+        : this(metrics.Select(m => KeyValuePair.Create(m.Name, m.Metric))) { }
+
+    public IReadOnlyDictionary<string, IMetric> Metrics { get; }
+
+    /// <summary>The records of the current (or last) fit.</summary>
+    public IReadOnlyList<EpochRecord> Records => _records;
+
+    public override void BeforeFit(Trainer trainer) => _records.Clear();
+
+    public override void BeforeEpoch(Trainer trainer)
+    {
+        if (IsFirstPhase(trainer)) { _clock.Restart(); _hasTrainLoss = false; }
+        _lossSum = 0;
+        _samples = 0;
+        if (IsMetricPhase(trainer))
+            foreach (var metric in Metrics.Values) metric.Reset();
+    }
+
+    public override void AfterBatch(Trainer trainer)
+    {
+        var batch = trainer.Batch!;
+        long size = batch.Size;
+        _lossSum += trainer.Loss!.item<float>() * size;
+        _samples += size;
+        if (IsMetricPhase(trainer))
+            foreach (var metric in Metrics.Values) metric.Update(trainer.Preds!, batch.Y);
+    }
+
+    public override void AfterEpoch(Trainer trainer)
+    {
+        double meanLoss = _samples == 0 ? double.NaN : _lossSum / _samples;
+        if (trainer.Training) { _trainLoss = meanLoss; _hasTrainLoss = true; }
+        if (!IsLastPhase(trainer)) return;
+
+        var record = new EpochRecord(
+            Metrics.Select(m => KeyValuePair.Create(m.Key, m.Value.Compute())),
+            _hasTrainLoss ? _trainLoss : null,
+            trainer.Training ? null : meanLoss,
+            trainer.Epoch,
+            _clock.Elapsed);
+        _records.Add(record);
+        trainer.Logger.LogInformation("{Record}", record);
+        trainer.Reporter.EpochCompleted(record);
+    }
+
+    private static bool IsFirstPhase(Trainer trainer) => trainer.Training || !trainer.FitsTrain;
+    private static bool IsLastPhase(Trainer trainer) => !trainer.Training || !trainer.FitsValid;
+    private static bool IsMetricPhase(Trainer trainer) => !trainer.Training || !trainer.FitsValid;
+}

@@ -1,0 +1,68 @@
+using static TorchSharp.torch;
+
+namespace Isaacai.Data;
+
+/// <summary>
+/// Batches sliced from one preloaded dataset: no per-item collation. A shuffled loader draws a new
+/// permutation from torch's global generator each epoch, so <see cref="Isaac.SetSeed"/> fixes it.
+/// </summary>
+public sealed class DataLoader
+{
+    public DataLoader(TensorDataset dataset, int batchSize, bool shuffle)
+    {
+        Dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
+        BatchSize = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
+        Shuffle = shuffle;
+    }
+
+    public TensorDataset Dataset { get; }
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
+
+    /// <summary>Batches per epoch; the last one may be smaller.</summary>
+    public int BatchCount => (int)((Dataset.Count + BatchSize - 1) / BatchSize);
+
+    /// <summary>The batches of one epoch, in this epoch's order.</summary>
+    public EpochBatches BeginEpoch() => new(this, Shuffle ? randperm(Dataset.Count) : null);
+
+    /// <summary>One epoch's batches; owns the epoch's permutation.</summary>
+    public sealed class EpochBatches(DataLoader loader, Tensor? permutation) : IDisposable
+    {
+        public int Count => loader.BatchCount;
+
+        /// <summary>Batch <paramref name="index"/>; its tensors belong to the caller's dispose scope.</summary>
+        public Batch Get(int index)
+        {
+            long start = (long)index * loader.BatchSize;
+            long length = Math.Min(loader.BatchSize, loader.Dataset.Count - start);
+            var data = loader.Dataset;
+            if (permutation is null) return new Batch(data.X.narrow(0, start, length), data.Y.narrow(0, start, length));
+            using var indices = permutation.narrow(0, start, length);
+            return new Batch(data.X.index_select(0, indices), data.Y.index_select(0, indices));
+        }
+
+        public void Dispose() => permutation?.Dispose();
+    }
+}
+
+/// <summary>The train loader (shuffled) and the valid loader (in order).</summary>
+public sealed class DataLoaders(DataLoader train, DataLoader valid)
+{
+    private static readonly string[] ValidSplitNames = ["valid", "validation", "test"];
+
+    public DataLoader Train { get; } = train ?? throw new ArgumentNullException(nameof(train));
+    public DataLoader Valid { get; } = valid ?? throw new ArgumentNullException(nameof(valid));
+
+    /// <summary>From a dict with a <c>train</c> split and a <c>valid</c>, <c>validation</c> or <c>test</c> split.</summary>
+    public static DataLoaders FromDatasetDict(DatasetDict dd, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(dd);
+        if (!dd.TryGetValue("train", out var train))
+            throw new ArgumentException($"The dataset dict has no 'train' split; its splits are: {string.Join(", ", dd.Keys)}.", nameof(dd));
+        var validName = ValidSplitNames.FirstOrDefault(dd.ContainsKey)
+            ?? throw new ArgumentException($"The dataset dict has no validation split (one of {string.Join(", ", ValidSplitNames)}); its splits are: {string.Join(", ", dd.Keys)}.", nameof(dd));
+        return new DataLoaders(new DataLoader(train, batchSize, shuffle: true), new DataLoader(dd[validName], batchSize, shuffle: false));
+    }
+
+    public override string ToString() => $"DataLoaders(train: {Train.BatchCount} batches, valid: {Valid.BatchCount} batches, batch size {Train.BatchSize})";
+}

@@ -1,0 +1,168 @@
+using Isaacai.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Isaacai;
+
+/// <summary>
+/// The training loop, made of callbacks: fit, each epoch and each batch run their before, after and
+/// cleanup hooks around a body, and a batch's body is itself only hooks. Everything else (computing,
+/// stepping, metrics, devices) lives in callbacks.
+/// </summary>
+public class Trainer
+{
+    private readonly List<Callback> _callbacks = [];
+    private CallbackTable? _table;
+    private readonly Action _fitBody, _epochBody, _batchBody;
+    private CancellationToken _cancellation;
+    private double _fitLr;
+
+    public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
+                   nn.Module<Tensor, Tensor> model, IEnumerable<Callback>? callbacks = null, double lr = 1e-3)
+    {
+        Dls = dls ?? throw new ArgumentNullException(nameof(dls));
+        LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc));
+        OptFunc = optFunc ?? throw new ArgumentNullException(nameof(optFunc));
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Lr = lr > 0 && double.IsFinite(lr) ? lr : throw new ArgumentOutOfRangeException(nameof(lr), lr, "The learning rate must be a positive finite number.");
+        _fitBody = FitBody;
+        _epochBody = EpochBody;
+        _batchBody = BatchBody;
+        AddCallbacks(callbacks ?? []);
+    }
+
+    public DataLoaders Dls { get; set; }
+    public nn.Module<Tensor, Tensor, Tensor> LossFunc { get; set; }
+    public OptimizerFactory OptFunc { get; set; }
+    public nn.Module<Tensor, Tensor> Model { get; set; }
+    public double Lr { get; set; }
+    public optim.Optimizer? Opt { get; set; }
+
+    /// <summary>The loader of the running epoch: <c>Dls.Train</c> or <c>Dls.Valid</c>.</summary>
+    public DataLoader? Dl { get; private set; }
+    public Batch? Batch { get; set; }
+    public Tensor? Preds { get; set; }
+    public Tensor? Loss { get; set; }
+    public int Epoch { get; private set; }
+    public int Iter { get; private set; }
+    public bool Training { get; private set; }
+    public int NEpochs { get; private set; }
+
+    /// <summary>Whether the running fit has train epochs and valid epochs.</summary>
+    public bool FitsTrain { get; private set; }
+    public bool FitsValid { get; private set; }
+
+    /// <summary>Where callbacks log; the engine never writes to the console itself.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
+    /// <summary>Where callbacks report epoch records and progress to a host (a console, a PowerShell pipeline).</summary>
+    public ITrainingReporter Reporter { get; set; } = NullTrainingReporter.Instance;
+
+    public IReadOnlyList<Callback> Callbacks => _callbacks;
+
+    public void AddCallbacks(params IEnumerable<Callback> callbacks)
+    {
+        foreach (var callback in callbacks) _callbacks.Add(callback ?? throw new ArgumentNullException(nameof(callbacks)));
+        _table = null;
+    }
+
+    public bool RemoveCallback(Callback callback)
+    {
+        _table = null;
+        return _callbacks.Remove(callback);
+    }
+
+    /// <summary>Runs each hook in turn, and for each every callback implementing it, by order.</summary>
+    public void RunCallbacks(params ReadOnlySpan<Hook> hooks)
+    {
+        _table ??= new CallbackTable(_callbacks);
+        foreach (var hook in hooks)
+            foreach (var callback in _table.For(hook)) callback.Invoke(hook, this);
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs. <paramref name="lr"/> overrides <see cref="Lr"/> for this
+    /// fit. A cancelled <paramref name="cancellation"/> stops at the next batch boundary as a CancelFit.
+    /// </summary>
+    public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        NEpochs = epochs;
+        FitsTrain = train;
+        FitsValid = valid;
+        _cancellation = cancellation;
+        _fitLr = lr ?? Lr;
+        _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
+        CreateOptimizer();
+        WithCallbacks(LoopLevel.Fit, _fitBody);
+    }
+
+    /// <summary>
+    /// (Re)creates <see cref="Opt"/> over the model's current parameters at this fit's learning rate. Call
+    /// it after replacing parameters (moving the model to another device does) before the first step.
+    /// </summary>
+    public void CreateOptimizer()
+    {
+        Opt?.Dispose();
+        Opt = OptFunc(Model.parameters(), _fitLr);
+    }
+
+    private void FitBody()
+    {
+        for (Epoch = 0; Epoch < NEpochs; Epoch++)
+        {
+            if (FitsTrain) OneEpoch(training: true);
+            if (FitsValid) { using var _ = no_grad(); OneEpoch(training: false); }
+        }
+    }
+
+    private void OneEpoch(bool training)
+    {
+        Training = training;
+        Model.train(training);
+        Dl = training ? Dls.Train : Dls.Valid;
+        WithCallbacks(LoopLevel.Epoch, _epochBody);
+    }
+
+    private void EpochBody()
+    {
+        using var batches = Dl!.BeginEpoch();
+        for (Iter = 0; Iter < batches.Count; Iter++)
+        {
+            if (_cancellation.IsCancellationRequested) throw new CancelFitException();
+            using (NewDisposeScope()) // Every tensor a batch makes dies with the batch.
+            {
+                Batch = batches.Get(Iter);
+                WithCallbacks(LoopLevel.Batch, _batchBody);
+            }
+            Batch = null; Preds = null; Loss = null;
+        }
+    }
+
+    private void BatchBody()
+    {
+        RunCallbacks(Hook.Predict, Hook.GetLoss);
+        if (Training) RunCallbacks(Hook.BeforeBackward, Hook.Backward, Hook.Step, Hook.ZeroGrad);
+    }
+
+    /// <summary>The seed's <c>with_cbs</c>: before, body, after; a cancel of this level skips the rest; cleanup always.</summary>
+    private void WithCallbacks(LoopLevel level, Action body)
+    {
+        var (before, after, cleanup) = level switch
+        {
+            LoopLevel.Fit => (Hook.BeforeFit, Hook.AfterFit, Hook.CleanupFit),
+            LoopLevel.Epoch => (Hook.BeforeEpoch, Hook.AfterEpoch, Hook.CleanupEpoch),
+            _ => (Hook.BeforeBatch, Hook.AfterBatch, Hook.CleanupBatch),
+        };
+        try
+        {
+            RunCallbacks(before);
+            body();
+            RunCallbacks(after);
+        }
+        catch (CancelException cancel) when (cancel.Level == level) { }
+        finally { RunCallbacks(cleanup); }
+    }
+}
