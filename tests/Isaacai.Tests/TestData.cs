@@ -20,6 +20,14 @@ internal static class TestData
         return new DatasetDict { ["train"] = Make(train), ["test"] = Make(valid) };
     }
 
+    /// <summary>Same shape and every element bit-equal.</summary>
+    public static bool Same(Tensor a, Tensor b)
+    {
+        using var equal = a.eq(b);
+        using var all = equal.all();
+        return a.shape.SequenceEqual(b.shape) && all.item<bool>();
+    }
+
     public static Trainer Trainer(int batchSize = 4, params Callback[] callbacks) =>
         new(DataLoaders.FromDatasetDict(Synthetic(), batchSize), nn.CrossEntropyLoss(), Optimizers.SGD, nn.Linear(4, 3), callbacks, lr: 0.1);
 }
