@@ -33,8 +33,11 @@ public abstract class Callback
     public virtual void AfterBatch(Trainer trainer) { }
     public virtual void CleanupBatch(Trainer trainer) { }
 
-    /// <summary>Calls the method for <paramref name="hook"/>; a switch, so dispatch costs no reflection.</summary>
-    public void Invoke(Hook hook, Trainer trainer)
+    /// <summary>
+    /// Calls the method for <paramref name="hook"/>; a switch, so dispatch costs no reflection. Adapters
+    /// whose hooks are not methods (scripts, say) override this and <see cref="Implements"/> instead.
+    /// </summary>
+    public virtual void Invoke(Hook hook, Trainer trainer)
     {
         switch (hook)
         {

@@ -74,6 +74,9 @@ public class Trainer
         return _callbacks.Remove(callback);
     }
 
+    /// <summary>The callbacks that will run at <paramref name="hook"/>, in the order they will run.</summary>
+    public IReadOnlyList<Callback> CallbacksFor(Hook hook) => new CallbackTable(_callbacks).For(hook);
+
     /// <summary>Runs each hook in turn, and for each every callback implementing it, by order.</summary>
     public void RunCallbacks(params ReadOnlySpan<Hook> hooks)
     {

@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'Isaacai.psm1'
+    NestedModules        = @('Isaacai.PowerShell.dll')
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0f6c0e-3f4b-4d7e-9a35-1c8e6f2d9a41'
+    Author               = 'Isaacai contributors'
+    Copyright            = '(c) Isaacai contributors. MIT License.'
+    Description          = 'A callback training loop on TorchSharp: every step of fit, epoch and batch is a callback, scriptblocks included.'
+    PowerShellVersion    = '7.6'
+    CompatiblePSEditions = @('Core')
+    CmdletsToExport      = @(
+        'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
+        'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed'
+    )
+    FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    TypesToProcess       = @('Isaacai.Types.ps1xml')
+    FormatsToProcess     = @('Isaacai.Format.ps1xml')
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('MachineLearning', 'DeepLearning', 'TorchSharp', 'Training', 'Callbacks', 'Linux')
+        }
+    }
+}

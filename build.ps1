@@ -1,0 +1,316 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, benchmarks and demonstrates Isaacai.
+.DESCRIPTION
+    Build   publishes the module and stages an explicit list of files into out/Isaacai.
+    Docs    writes the MAML help and about topics from docs/ (Build does this too).
+    Test    runs the xunit engine tests and the Pester module tests (in a fresh pwsh that imports
+            out/Isaacai), then prints one line: 'tests: N passed, M failed'.
+    Bench   the callback trainer against a hand-written TorchSharp loop, and memory over a long fit.
+    Demo    the seed's example end to end in PowerShell.
+    Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Docs', 'Test', 'Bench', 'Demo', 'Sample')]
+    [string[]] $Task = 'Build',
+
+    # Cpu uses TorchSharp-cpu; Cuda swaps in TorchSharp-cuda-linux for machines with CUDA.
+    [ValidateSet('Cpu', 'Cuda')]
+    [string] $Backend = 'Cpu',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out/Isaacai'
+$publish = Join-Path $root "out/publish/$Configuration"
+$helpCulture = 'en-US'
+
+function Invoke-Dotnet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Copy-Changed([string] $Source, [string] $Destination) {
+    # libtorch is 600 MB: copy a file only when it differs, so a rebuild takes seconds.
+    $target = Get-Item -LiteralPath $Destination -ErrorAction Ignore
+    $item = Get-Item -LiteralPath $Source
+    if ($target -and $target.Length -eq $item.Length -and $target.LastWriteTimeUtc -eq $item.LastWriteTimeUtc) { return }
+    New-Item -ItemType Directory -Force -Path (Split-Path $Destination) | Out-Null
+    Copy-Item -LiteralPath $Source -Destination $Destination -Force
+}
+
+function Get-RuntimeClosure {
+    # The files the module needs at run time, as its deps.json lists them: our assemblies, their
+    # package dependencies and the native libraries, all published flat next to TorchSharp.dll.
+    $deps = Get-Content -Raw (Join-Path $publish 'Isaacai.PowerShell.deps.json') | ConvertFrom-Json -AsHashtable
+    $target = $deps.targets[($deps.targets.Keys | Where-Object { $_ -like '*/linux-x64' } | Select-Object -First 1)]
+    foreach ($library in $target.Values) {
+        foreach ($kind in 'runtime', 'native') {
+            if ($library.ContainsKey($kind)) { $library[$kind].Keys | ForEach-Object { Split-Path $_ -Leaf } }
+        }
+    }
+    'Isaacai.PowerShell.dll'
+}
+
+function Invoke-Docs {
+    $helpDir = Join-Path $out $helpCulture
+    New-Item -ItemType Directory -Force -Path $helpDir | Out-Null
+    $pages = Get-ChildItem (Join-Path $root 'docs') -Filter '*.md' | Where-Object Name -NotLike 'about_*'
+    ConvertTo-Maml -Page $pages -Path (Join-Path $helpDir 'Isaacai.PowerShell.dll-Help.xml')
+    foreach ($about in Get-ChildItem (Join-Path $root 'docs') -Filter 'about_*.md') {
+        $text = (Get-Content -Raw $about.FullName) -replace '(?s)^---.*?---\s*', ''
+        Set-Content -Path (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value $text -NoNewline
+    }
+}
+
+function Build-Module {
+    Invoke-Dotnet publish (Join-Path $root 'src/Isaacai.PowerShell') -c $Configuration -r linux-x64 --self-contained false "-p:IsaacaiBackend=$Backend" -o $publish --nologo -v quiet
+    New-Item -ItemType Directory -Force -Path $out | Out-Null
+    $staged = [System.Collections.Generic.List[string]]::new()
+    foreach ($file in @(Get-RuntimeClosure) | Sort-Object -Unique) {
+        Copy-Changed (Join-Path $publish $file) (Join-Path $out $file)
+        $staged.Add($file)
+    }
+    $sample = 'datasets/fashion-mnist-sample'
+    foreach ($file in Get-ChildItem (Join-Path $publish $sample) -File) {
+        Copy-Changed $file.FullName (Join-Path $out "$sample/$($file.Name)")
+        $staged.Add("$sample/$($file.Name)")
+    }
+    $moduleFiles = @{
+        'Isaacai.psd1' = 'Isaacai.psd1'
+        'module/Isaacai.psm1' = 'Isaacai.psm1'
+        'module/Isaacai.Format.ps1xml' = 'Isaacai.Format.ps1xml'
+        'module/Isaacai.Types.ps1xml' = 'Isaacai.Types.ps1xml'
+    }
+    foreach ($entry in $moduleFiles.GetEnumerator()) {
+        Copy-Item (Join-Path $root $entry.Key) (Join-Path $out $entry.Value) -Force
+        $staged.Add($entry.Value)
+    }
+    Invoke-Docs
+    # Anything else in out/Isaacai is left over from an older build: drop it, so out/ is exactly the list.
+    $keep = [System.Collections.Generic.HashSet[string]]::new([string[]]$staged)
+    Get-ChildItem $out -File -Recurse | Where-Object {
+        $relative = [IO.Path]::GetRelativePath($out, $_.FullName)
+        -not $keep.Contains($relative) -and -not $relative.StartsWith($helpCulture)
+    } | Remove-Item -Force
+    Write-Host "Staged $($staged.Count) files into $out"
+}
+
+function Invoke-Test {
+    Build-Module
+    $results = Join-Path $root 'out/test-results'
+    Remove-Item -Recurse -Force $results -ErrorAction Ignore
+    New-Item -ItemType Directory -Force -Path $results | Out-Null
+
+    & dotnet test (Join-Path $root 'tests/Isaacai.Tests') -c $Configuration "-p:IsaacaiBackend=$Backend" --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --results-directory $results
+    $trx = Get-ChildItem $results -Recurse -Filter 'xunit.trx' | Select-Object -First 1
+    $xunit = if ($trx) { ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters } else { $null }
+    $xunitPassed = if ($xunit) { [int]$xunit.passed } else { 0 }
+    $xunitFailed = if ($xunit) { [int]$xunit.failed + [int]$xunit.error } else { 1 }  # no results: the run itself failed
+
+    $pesterSummary = Join-Path $results 'pester.json'
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-Pester.ps1') -ModulePath $out -SummaryPath $pesterSummary
+    $pester = if (Test-Path $pesterSummary) { Get-Content -Raw $pesterSummary | ConvertFrom-Json } else { $null }
+    $pesterPassed = if ($pester) { $pester.Passed } else { 0 }
+    $pesterFailed = if ($pester) { $pester.Failed } else { 1 }
+
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed
+    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
+    Write-Host "tests: $passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+# Writes MAML help from PlatyPS-format markdown pages: what PlatyPS's New-ExternalHelp does, which we
+# cannot install from the package sources here.
+function ConvertTo-Maml([System.IO.FileInfo[]] $Page, [string] $Path) {
+    $ns = @{
+        maml = 'http://schemas.microsoft.com/maml/2004/10'
+        command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+        dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
+    }
+    $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
+    $temporary = "$Path.part"
+    $xml = [System.Xml.XmlWriter]::Create($temporary, $settings)
+    try {
+        $xml.WriteStartElement('helpItems', 'http://msh')
+        $xml.WriteAttributeString('schema', 'maml')
+        foreach ($file in $Page) { Write-MamlCommand $xml $ns (Read-HelpPage $file.FullName) }
+        $xml.WriteEndElement()
+    }
+    finally { $xml.Dispose() }
+    Move-Item -Force $temporary $Path
+}
+
+function Read-HelpPage([string] $File) {
+    $text = (Get-Content -Raw $File) -replace "`r", ''
+    $text = $text -replace '(?s)^---\n.*?\n---\n', ''
+    $sections = [ordered]@{}
+    foreach ($chunk in [regex]::Split($text, '(?m)^## ') | Select-Object -Skip 1) {
+        $title, $body = $chunk -split "`n", 2
+        $sections[$title.Trim()] = "$body".Trim()
+    }
+    $name = [regex]::Match($text, '(?m)^# (\S+)').Groups[1].Value
+    if (-not $name) { throw "$File has no '# Command-Name' title." }
+    foreach ($required in 'SYNOPSIS', 'SYNTAX', 'DESCRIPTION', 'EXAMPLES', 'PARAMETERS') {
+        if (-not $sections.Contains($required)) { throw "$File has no '## $required' section." }
+    }
+    $parameters = foreach ($p in [regex]::Split($sections.PARAMETERS, '(?m)^### ') | Where-Object { $_ -match '^-' }) {
+        $head, $rest = $p -split "`n", 2
+        $yaml = [regex]::Match($rest, '(?s)```yaml\n(.*?)```').Groups[1].Value
+        $fields = @{}
+        foreach ($line in $yaml -split "`n" | Where-Object { $_ -match ':' }) {
+            $key, $value = $line -split ':', 2
+            $fields[$key.Trim()] = $value.Trim()
+        }
+        [pscustomobject]@{
+            Name = $head.Trim().TrimStart('-')
+            Description = ([regex]::Replace($rest, '(?s)```yaml.*?```', '')).Trim()
+            Type = $fields['Type']; Sets = "$($fields['Parameter Sets'])"; Required = $fields['Required'] -eq 'True'
+            Position = if ($fields['Position'] -match '^\d+$') { $fields['Position'] } else { 'named' }
+            Default = "$($fields['Default value'])"; Pipeline = "$($fields['Accept pipeline input'])"
+            Globbing = $fields['Accept wildcard characters'] -eq 'True'
+        }
+    }
+    $examples = foreach ($e in [regex]::Split($sections.EXAMPLES, '(?m)^### ') | Where-Object { $_.Trim() }) {
+        $title, $rest = $e -split "`n", 2
+        [pscustomobject]@{
+            Title = $title.Trim()
+            Code = [regex]::Match($rest, '(?s)```\w*\n(.*?)```').Groups[1].Value.TrimEnd()
+            Remarks = ([regex]::Replace($rest, '(?s)```\w*\n.*?```', '')).Trim()
+        }
+    }
+    $setNames = @([regex]::Matches($sections.SYNTAX, '(?m)^### (\S+)') | ForEach-Object { $_.Groups[1].Value })
+    $typeSection = { param($body) foreach ($t in [regex]::Split("$body", '(?m)^### ') | Where-Object { $_.Trim() }) {
+            $typeName, $description = $t -split "`n", 2
+            [pscustomobject]@{ Name = $typeName.Trim(); Description = "$description".Trim() } } }
+    [pscustomobject]@{
+        Name = $name; Synopsis = $sections.SYNOPSIS; Description = $sections.DESCRIPTION
+        Parameters = @($parameters); Examples = @($examples); Sets = if ($setNames) { $setNames } else { @('(All)') }
+        Inputs = @(& $typeSection $sections['INPUTS']); Outputs = @(& $typeSection $sections['OUTPUTS'])
+        Notes = "$($sections['NOTES'])"
+        Links = @([regex]::Matches("$($sections['RELATED LINKS'])", '\[([^\]]+)\]\(([^)]*)\)') | ForEach-Object { [pscustomobject]@{ Text = $_.Groups[1].Value; Uri = $_.Groups[2].Value } })
+    }
+}
+
+function Write-MamlParas($xml, $ns, [string] $Text) {
+    $xml.WriteStartElement('maml', 'description', $ns.maml)
+    foreach ($para in $Text -split "`n`n") { $xml.WriteElementString('maml', 'para', $ns.maml, ($para -replace "`n", ' ').Trim()) }
+    $xml.WriteEndElement()
+}
+
+function Write-MamlParameter($xml, $ns, $Parameter) {
+    $xml.WriteStartElement('command', 'parameter', $ns.command)
+    $xml.WriteAttributeString('required', "$($Parameter.Required)".ToLowerInvariant())
+    $xml.WriteAttributeString('position', $Parameter.Position)
+    $xml.WriteAttributeString('pipelineInput', $Parameter.Pipeline)
+    $xml.WriteAttributeString('globbing', "$($Parameter.Globbing)".ToLowerInvariant())
+    $xml.WriteElementString('maml', 'name', $ns.maml, $Parameter.Name)
+    Write-MamlParas $xml $ns $Parameter.Description
+    if ($Parameter.Type -ne 'SwitchParameter') {
+        $xml.WriteStartElement('command', 'parameterValue', $ns.command)
+        $xml.WriteAttributeString('required', 'true')
+        $xml.WriteString($Parameter.Type)
+        $xml.WriteEndElement()
+    }
+    $xml.WriteStartElement('dev', 'type', $ns.dev)
+    $xml.WriteElementString('maml', 'name', $ns.maml, $Parameter.Type)
+    $xml.WriteEndElement()
+    $xml.WriteElementString('dev', 'defaultValue', $ns.dev, $(if ($Parameter.Default) { $Parameter.Default } else { 'None' }))
+    $xml.WriteEndElement()
+}
+
+function Write-MamlCommand($xml, $ns, $Help) {
+    $verb, $noun = $Help.Name -split '-', 2
+    $xml.WriteStartElement('command', 'command', $ns.command)
+    $xml.WriteAttributeString('xmlns', 'maml', $null, $ns.maml)
+    $xml.WriteAttributeString('xmlns', 'dev', $null, $ns.dev)
+    $xml.WriteStartElement('command', 'details', $ns.command)
+    $xml.WriteElementString('command', 'name', $ns.command, $Help.Name)
+    $xml.WriteElementString('command', 'verb', $ns.command, $verb)
+    $xml.WriteElementString('command', 'noun', $ns.command, $noun)
+    Write-MamlParas $xml $ns $Help.Synopsis
+    $xml.WriteEndElement()
+    Write-MamlParas $xml $ns $Help.Description
+
+    $xml.WriteStartElement('command', 'syntax', $ns.command)
+    foreach ($set in $Help.Sets) {
+        $xml.WriteStartElement('command', 'syntaxItem', $ns.command)
+        $xml.WriteElementString('maml', 'name', $ns.maml, $Help.Name)
+        foreach ($p in $Help.Parameters | Where-Object { $_.Sets -match '\(All\)' -or ($_.Sets -split ',\s*') -contains $set }) { Write-MamlParameter $xml $ns $p }
+        $xml.WriteEndElement()
+    }
+    $xml.WriteEndElement()
+
+    $xml.WriteStartElement('command', 'parameters', $ns.command)
+    foreach ($p in $Help.Parameters) { Write-MamlParameter $xml $ns $p }
+    $xml.WriteEndElement()
+
+    foreach ($kind in @(@('inputTypes', 'inputType', $Help.Inputs), @('returnValues', 'returnValue', $Help.Outputs))) {
+        $xml.WriteStartElement('command', $kind[0], $ns.command)
+        foreach ($type in $kind[2]) {
+            $xml.WriteStartElement('command', $kind[1], $ns.command)
+            $xml.WriteStartElement('dev', 'type', $ns.dev)
+            $xml.WriteElementString('maml', 'name', $ns.maml, $type.Name)
+            $xml.WriteEndElement()
+            Write-MamlParas $xml $ns $type.Description
+            $xml.WriteEndElement()
+        }
+        $xml.WriteEndElement()
+    }
+
+    $xml.WriteStartElement('maml', 'alertSet', $ns.maml)
+    $xml.WriteStartElement('maml', 'alert', $ns.maml)
+    $xml.WriteElementString('maml', 'para', $ns.maml, $Help.Notes)
+    $xml.WriteEndElement()
+    $xml.WriteEndElement()
+
+    $xml.WriteStartElement('command', 'examples', $ns.command)
+    foreach ($example in $Help.Examples) {
+        $xml.WriteStartElement('command', 'example', $ns.command)
+        $xml.WriteElementString('maml', 'title', $ns.maml, "-------------------------- $($example.Title) --------------------------")
+        $xml.WriteElementString('dev', 'code', $ns.dev, $example.Code)
+        $xml.WriteStartElement('dev', 'remarks', $ns.dev)
+        foreach ($para in $example.Remarks -split "`n`n") { $xml.WriteElementString('maml', 'para', $ns.maml, ($para -replace "`n", ' ').Trim()) }
+        $xml.WriteEndElement()
+        $xml.WriteEndElement()
+    }
+    $xml.WriteEndElement()
+
+    $xml.WriteStartElement('command', 'relatedLinks', $ns.command)
+    foreach ($link in $Help.Links) {
+        $xml.WriteStartElement('maml', 'navigationLink', $ns.maml)
+        $xml.WriteElementString('maml', 'linkText', $ns.maml, $link.Text)
+        $xml.WriteElementString('maml', 'uri', $ns.maml, $(if ($link.Uri -match '^https?:') { $link.Uri } else { '' }))
+        $xml.WriteEndElement()
+    }
+    $xml.WriteEndElement()
+    $xml.WriteEndElement()
+}
+
+foreach ($name in $Task) {
+    switch ($name) {
+        'Build' { Build-Module }
+        'Docs' { Invoke-Docs }
+        'Test' { Invoke-Test }
+        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all }
+        'Demo' {
+            Build-Module
+            & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$out/Isaacai.psd1'; & '$root/docs/examples/seed-example.ps1' -CsvPath '$root/out/demo-metrics.csv'"
+            if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }
+        }
+        'Sample' {
+            Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') -- make-sample --out (Join-Path $root 'src/Isaacai/datasets/fashion-mnist-sample')
+        }
+    }
+}

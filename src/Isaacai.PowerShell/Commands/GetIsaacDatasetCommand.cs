@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using Isaacai.Data;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>Get-IsaacDataset: Fashion-MNIST, the shipped sample by default or the full set with -Full.</summary>
+[Cmdlet(VerbsCommon.Get, "IsaacDataset", SupportsShouldProcess = true)]
+[OutputType(typeof(DatasetDict))]
+public sealed class GetIsaacDatasetCommand : PSCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateSet("FashionMNIST", IgnoreCase = true)]
+    public string Name { get; set; } = "FashionMNIST";
+
+    [Parameter]
+    public SwitchParameter Full { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = FashionMnist.DefaultCacheFolder;
+
+    [Parameter]
+    [ValidateRange(double.Epsilon, double.MaxValue)]
+    public double Sample { get; set; }
+
+    [Parameter]
+    public long Seed { get; set; } = 42;
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            DatasetDict data;
+            if (Full)
+            {
+                var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+                bool missing = FashionMnist.FileNames.Any(f => !File.Exists(System.IO.Path.Combine(folder, f)) && !File.Exists(System.IO.Path.Combine(folder, f + ".gz")));
+                if (missing && !ShouldProcess(folder, "Download Fashion-MNIST")) return;
+                data = FashionMnist.Load(folder, new PipelineReporter(this));
+            }
+            else data = FashionMnist.LoadSample();
+            WriteObject(MyInvocation.BoundParameters.ContainsKey(nameof(Sample)) ? SampleOf(data) : data);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or HttpRequestException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "DatasetUnavailable", ErrorCategory.ReadError, Path));
+        }
+    }
+
+    /// <summary>Below 1, a fraction of each split; from 1 up, a whole number of samples per split.</summary>
+    private DatasetDict SampleOf(DatasetDict data)
+    {
+        if (Sample < 1) return Isaac.SampleDatasetDict(data, Sample, Seed);
+        if (Sample != Math.Floor(Sample) || Sample > int.MaxValue)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Sample {Sample} is neither a fraction below 1 nor a whole number of samples."),
+                "InvalidSample", ErrorCategory.InvalidArgument, Sample));
+        return Isaac.SampleDatasetDict(data, (int)Sample, Seed);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Management.Automation;
+using Isaacai.Callbacks;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>
+/// Invoke-IsaacFit: runs the fit on the pipeline thread, writing each epoch's record as the epoch ends.
+/// Ctrl+C stops at the next batch boundary as a CancelFit, so cleanup hooks run and the trainer stays usable.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "IsaacFit")]
+[OutputType(EpochRecordObject.TypeName)]
+public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Trainer Trainer { get; set; } = null!;
+
+    [Parameter(Position = 1)]
+    [ValidateRange(0, int.MaxValue)]
+    public int Epochs { get; set; } = 1;
+
+    [Parameter]
+    public SwitchParameter NoTrain { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoValid { get; set; }
+
+    [Parameter]
+    [ValidateRange(double.Epsilon, double.MaxValue)]
+    public double LearningRate { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var reporter = new PipelineReporter(this);
+        var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
+        var progress = ProgressIsShown() ? new ProgressCB() : null;
+        if (progress is not null) Trainer.AddCallbacks(progress);
+        Trainer.Reporter = reporter;
+        Trainer.Logger = reporter;
+        try
+        {
+            double? lr = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? LearningRate : null;
+            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token);
+        }
+        catch (ScriptCallbackException e)
+        {
+            ThrowTerminatingError(e.ErrorRecord);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer));
+        }
+        finally
+        {
+            if (progress is not null) Trainer.RemoveCallback(progress);
+            Trainer.Reporter = previousReporter;
+            Trainer.Logger = previousLogger;
+        }
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    public void Dispose() => _stop.Dispose();
+
+    private bool ProgressIsShown() =>
+        !LanguagePrimitives.TryConvertTo(SessionState.PSVariable.GetValue("ProgressPreference"), out ActionPreference preference)
+        || preference != ActionPreference.SilentlyContinue;
+}

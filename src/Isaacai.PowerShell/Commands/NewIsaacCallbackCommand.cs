@@ -1,0 +1,64 @@
+using System.Management.Automation;
+using Isaacai.Callbacks;
+using Isaacai.Metrics;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>New-IsaacCallback: one of the built-in callbacks by short name, with its settings.</summary>
+[Cmdlet(VerbsCommon.New, "IsaacCallback")]
+[OutputType(typeof(Callback))]
+public sealed class NewIsaacCallbackCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(CallbackTypeCompleter))]
+    public string Type { get; set; } = "";
+
+    [Parameter]
+    [ArgumentCompleter(typeof(MetricNameCompleter))]
+    public string[] Metric { get; set; } = [];
+
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double Momentum { get; set; } = 0.85;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Device { get; set; }
+
+    [Parameter]
+    public int Order { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var type = CallbackTypes.Resolve(Type);
+            RejectSettingsNotFor(type);
+            Callback callback = type.Name switch
+            {
+                nameof(MetricsCB) => new MetricsCB(Metric.Select(m => KeyValuePair.Create(m, MetricNames.Create(m)))),
+                nameof(MomentumTrainCB) => new MomentumTrainCB(Momentum),
+                nameof(DeviceCB) => new DeviceCB(Device is null ? null : new TorchSharp.torch.Device(Device)),
+                _ => (Callback)Activator.CreateInstance(type)!,
+            };
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Order))) callback.Order = Order;
+            if (Name is not null) callback.Name = Name;
+            WriteObject(callback);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidCallbackArgument", ErrorCategory.InvalidArgument, Type));
+        }
+    }
+
+    private void RejectSettingsNotFor(Type type)
+    {
+        foreach (var (setting, owner) in new[] { (nameof(Metric), typeof(MetricsCB)), (nameof(Momentum), typeof(MomentumTrainCB)), (nameof(Device), typeof(DeviceCB)) })
+            if (MyInvocation.BoundParameters.ContainsKey(setting) && type != owner)
+                throw new ArgumentException($"-{setting} applies only to the {CallbackTypes.ShortName(owner)} callback, not to {CallbackTypes.ShortName(type)}.");
+    }
+}

@@ -1,0 +1,14 @@
+using System.Management.Automation;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>Set-IsaacSeed: seeds torch, so model initialisation and shuffling repeat exactly.</summary>
+[Cmdlet(VerbsCommon.Set, "IsaacSeed")]
+[OutputType(typeof(void))]
+public sealed class SetIsaacSeedCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public long Seed { get; set; }
+
+    protected override void ProcessRecord() => Isaac.SetSeed(Seed);
+}

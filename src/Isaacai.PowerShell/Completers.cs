@@ -1,0 +1,49 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Isaacai.Metrics;
+
+namespace Isaacai.PowerShell;
+
+/// <summary>Tab completion from a fixed list of names, matching the typed prefix and ignoring case.</summary>
+public abstract class NameCompleter : IArgumentCompleter
+{
+    protected abstract IEnumerable<string> Names();
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var prefix = (wordToComplete ?? "").Trim('\'', '"');
+        return Names().Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Distinct().Order()
+            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+    }
+}
+
+public sealed class HookNameCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => HookNames.Seed.Concat(HookNames.All.Select(h => h.ToString()));
+}
+
+public sealed class LossNameCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => Losses.Names;
+}
+
+public sealed class OptimizerNameCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => Optimizers.Names;
+}
+
+public sealed class MetricNameCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => MetricNames.All;
+}
+
+public sealed class TrainerTypeCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => TrainerTypes.All().Select(TrainerTypes.ShortName);
+}
+
+public sealed class CallbackTypeCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => CallbackTypes.ShortNames;
+}

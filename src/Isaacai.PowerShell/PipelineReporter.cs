@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using Microsoft.Extensions.Logging;
+
+namespace Isaacai.PowerShell;
+
+/// <summary>
+/// Tells a running cmdlet what the engine reports: each epoch record as a pipeline object the moment the
+/// epoch ends, progress as nested Write-Progress (fit, epoch, batch), log messages as Verbose and
+/// Information records. Lives only for one cmdlet call, on its pipeline thread.
+/// </summary>
+internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogger
+{
+    private const int FitId = 1, EpochId = 2, BatchId = 3;
+    private static readonly TimeSpan BatchProgressInterval = TimeSpan.FromMilliseconds(200);
+    private readonly Stopwatch _sinceBatchProgress = Stopwatch.StartNew();
+    private string _fitStatus = "";
+
+    public void EpochCompleted(EpochRecord record) => cmdlet.WriteObject(EpochRecordObject.From(record));
+
+    public void Progress(TrainingProgress progress)
+    {
+        switch (progress.Level)
+        {
+            case LoopLevel.Fit when progress.Completed >= progress.Total:
+                foreach (var (id, activity) in new[] { (BatchId, "Batches"), (EpochId, "Epoch"), (FitId, "Fitting") })
+                    cmdlet.WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+                break;
+            case LoopLevel.Fit:
+                _fitStatus = progress.Activity;
+                cmdlet.WriteProgress(new ProgressRecord(FitId, "Fitting", progress.Activity) { PercentComplete = Percent(progress) });
+                break;
+            case LoopLevel.Epoch:
+                cmdlet.WriteProgress(new ProgressRecord(EpochId, _fitStatus, progress.Activity) { ParentActivityId = FitId, PercentComplete = Percent(progress) });
+                break;
+            case LoopLevel.Batch:
+                // Rendering progress for every batch would cost more than the batch; the host shows a few a second at most.
+                if (_sinceBatchProgress.Elapsed < BatchProgressInterval && progress.Completed < progress.Total) return;
+                _sinceBatchProgress.Restart();
+                cmdlet.WriteProgress(new ProgressRecord(BatchId, "Batches", $"{progress.Activity} batch {progress.Completed} of {progress.Total}")
+                    { ParentActivityId = EpochId, PercentComplete = Percent(progress) });
+                break;
+        }
+    }
+
+    private static int Percent(TrainingProgress p) => p.Total <= 0 ? 0 : Math.Clamp(100 * p.Completed / p.Total, 0, 100);
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        var message = formatter(state, exception);
+        if (logLevel >= LogLevel.Warning) cmdlet.WriteWarning(message);
+        else if (logLevel == LogLevel.Information) cmdlet.WriteInformation(message, ["Isaacai"]);
+        else cmdlet.WriteVerbose(message);
+    }
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+}
+
+/// <summary>An epoch record as a flat pipeline object with the seed's keys, for tables and Export-Csv.</summary>
+public static class EpochRecordObject
+{
+    public const string TypeName = "Isaacai.EpochRecord";
+
+    public static PSObject From(EpochRecord record)
+    {
+        var result = new PSObject();
+        result.TypeNames.Insert(0, TypeName);
+        foreach (var (key, value) in record) result.Properties.Add(new PSNoteProperty(key, value));
+        return result;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using System.Reflection;
+
+namespace Isaacai.PowerShell;
+
+/// <summary>
+/// Finds Trainer subclasses by name and reads the constructor parameters they add to the Trainer's own,
+/// so New-IsaacTrainer can offer them as parameters (the seed's <c>init_delegates</c>).
+/// </summary>
+public static class TrainerTypes
+{
+    private static readonly HashSet<string> BaseParameterNames = typeof(Trainer).GetConstructors()
+        .SelectMany(c => c.GetParameters()).Select(p => p.Name!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every concrete Trainer type in the loaded assemblies, PowerShell classes included.</summary>
+    public static IEnumerable<Type> All() => AppDomain.CurrentDomain.GetAssemblies()
+        .SelectMany(LoadableTypes)
+        .Where(t => typeof(Trainer).IsAssignableFrom(t) && !t.IsAbstract && t.IsPublic);
+
+    /// <summary>The short name users type: <c>Momentum</c> for <c>MomentumTrainer</c>.</summary>
+    public static string ShortName(Type type) =>
+        type.Name.EndsWith("Trainer", StringComparison.Ordinal) && type.Name.Length > "Trainer".Length ? type.Name[..^"Trainer".Length] : type.Name;
+
+    /// <summary>By full name, name or short name, ignoring case.</summary>
+    public static Type Resolve(string name)
+    {
+        var all = All().ToList();
+        var match = all.FirstOrDefault(t => string.Equals(t.FullName, name, StringComparison.OrdinalIgnoreCase))
+            ?? all.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? all.FirstOrDefault(t => string.Equals(ShortName(t), name, StringComparison.OrdinalIgnoreCase));
+        return match ?? throw new ArgumentException(
+            $"'{name}' is not a trainer type. Valid types: {string.Join(", ", all.Select(ShortName).Distinct().Order())}; or the full name of any loaded subclass of Isaacai.Trainer.");
+    }
+
+    /// <summary>The public constructor with the most parameters: the one that shows everything.</summary>
+    public static ConstructorInfo Constructor(Type type) =>
+        type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
+            ?? throw new ArgumentException($"The trainer type '{type.FullName}' has no public constructor.");
+
+    /// <summary>The constructor parameters a subclass adds to the Trainer's own.</summary>
+    public static IEnumerable<ParameterInfo> AddedParameters(Type type) =>
+        Constructor(type).GetParameters().Where(p => !BaseParameterNames.Contains(p.Name!));
+
+    public static string ParameterName(ParameterInfo parameter) => char.ToUpperInvariant(parameter.Name![0]) + parameter.Name[1..];
+
+    /// <summary>PowerShell parameters for <see cref="AddedParameters"/>: mandatory where they have no default.</summary>
+    public static RuntimeDefinedParameterDictionary DynamicParameters(Type type, IReadOnlyCollection<string> taken)
+    {
+        var dictionary = new RuntimeDefinedParameterDictionary();
+        foreach (var parameter in AddedParameters(type))
+        {
+            var name = ParameterName(parameter);
+            if (taken.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"The trainer type '{type.FullName}' has a constructor parameter '{parameter.Name}' that clashes with New-IsaacTrainer's own -{name}; rename it.");
+            var attributes = new System.Collections.ObjectModel.Collection<Attribute>
+            {
+                new ParameterAttribute
+                {
+                    Mandatory = !parameter.HasDefaultValue,
+                    HelpMessage = $"Constructor parameter '{parameter.Name}' of {type.FullName}" + (parameter.HasDefaultValue ? $" (default {parameter.DefaultValue})." : "."),
+                },
+            };
+            if (parameter.HasDefaultValue) attributes.Add(new PSDefaultValueAttribute { Value = parameter.DefaultValue! });
+            dictionary.Add(name, new RuntimeDefinedParameter(name, parameter.ParameterType, attributes));
+        }
+        return dictionary;
+    }
+
+    private static IEnumerable<Type> LoadableTypes(Assembly assembly)
+    {
+        try { return assembly.GetTypes(); }
+        catch (ReflectionTypeLoadException e) { return e.Types.OfType<Type>(); }
+    }
+}
