@@ -11,9 +11,20 @@ public static class CallbackTypes
 
     public static IEnumerable<string> ShortNames => BuiltIn.Select(ShortName);
 
-    public static string ShortName(Type type) => type.Name.EndsWith("CB", StringComparison.Ordinal) ? type.Name[..^2] : type.Name;
+    /// <summary>
+    /// The name without "CB"; a variant of the basic training step also without "Train" (Momentum for
+    /// MomentumTrainCB), as the seed's callbacks are spoken of.
+    /// </summary>
+    public static string ShortName(Type type)
+    {
+        var name = type.Name.EndsWith("CB", StringComparison.Ordinal) ? type.Name[..^2] : type.Name;
+        bool trainingVariant = type.IsSubclassOf(typeof(BasicTrainCB)) && name.EndsWith("Train", StringComparison.Ordinal);
+        return trainingVariant ? name[..^"Train".Length] : name;
+    }
 
-    public static Type Resolve(string name) =>
-        BuiltIn.FirstOrDefault(t => string.Equals(ShortName(t), name, StringComparison.OrdinalIgnoreCase) || string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+    public static Type Resolve(string name) => BuiltIn.FirstOrDefault(t =>
+            string.Equals(ShortName(t), name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(t.Name, name + "CB", StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"'{name}' is not a built-in callback. Valid callbacks: {string.Join(", ", ShortNames.Order())}.");
 }

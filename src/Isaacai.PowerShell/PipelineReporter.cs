@@ -16,10 +16,20 @@ internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogg
     private readonly Stopwatch _sinceBatchProgress = Stopwatch.StartNew();
     private string _fitStatus = "";
 
-    public void EpochCompleted(EpochRecord record) => cmdlet.WriteObject(EpochRecordObject.From(record));
+    /// <summary>Whether the pipeline is stopping (Ctrl+C, or a downstream command wants no more).</summary>
+    public bool Stopping => cmdlet.Stopping;
+
+    // Once the pipeline is stopping nothing written can arrive anywhere; writing would only throw. A stop
+    // that a write does raise (Select-Object -First) must reach PowerShell unchanged: the engine passes it
+    // through its cleanup hooks like any other exception.
+    public void EpochCompleted(EpochRecord record)
+    {
+        if (!cmdlet.Stopping) cmdlet.WriteObject(EpochRecordObject.From(record));
+    }
 
     public void Progress(TrainingProgress progress)
     {
+        if (cmdlet.Stopping) return;
         switch (progress.Level)
         {
             case LoopLevel.Fit when progress.Completed >= progress.Total:
@@ -47,6 +57,7 @@ internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogg
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        if (cmdlet.Stopping) return;
         var message = formatter(state, exception);
         if (logLevel >= LogLevel.Warning) cmdlet.WriteWarning(message);
         else if (logLevel == LogLevel.Information) cmdlet.WriteInformation(message, ["Isaacai"]);

@@ -15,17 +15,37 @@ public abstract class ScriptCallback : Callback
     {
         try
         {
-            InvokeScript(hook, trainer);
+            if (IsStopping(trainer)) InvokeInNestedPipeline(hook, trainer);
+            else InvokeScript(hook, trainer);
         }
-        catch (Exception e) when (e is not PipelineStoppedException && e is not ScriptCallbackException)
+        catch (Exception e) when (e is not ScriptCallbackException)
         {
             if (Find<CancelException>(e) is { } cancel) throw cancel;
-            if (Find<PipelineStoppedException>(e) is { } stopped) throw stopped;
+            // The pipeline began stopping while the script ran: wind the fit down as a stop does.
+            if (Find<PipelineStoppedException>(e) is not null) throw new CancelFitException();
             throw new ScriptCallbackException(HookNames.ToSeedName(hook), Name, e, ScriptErrorOf(e));
         }
     }
 
+    private static bool IsStopping(Trainer trainer) =>
+        trainer.Cancellation.IsCancellationRequested || trainer.Reporter is PipelineReporter { Stopping: true };
+
     protected abstract void InvokeScript(Hook hook, Trainer trainer);
+
+    /// <summary>Runs the hook's script; public only so that a nested pipeline can call back into it.</summary>
+    public void InvokeHookScript(Hook hook, Trainer trainer) => InvokeScript(hook, trainer);
+
+    /// <summary>
+    /// After Ctrl+C PowerShell refuses to run script in the stopping pipeline, yet the batch under way and
+    /// the cleanup hooks must still run. A nested pipeline on the same runspace is not stopping.
+    /// </summary>
+    private void InvokeInNestedPipeline(Hook hook, Trainer trainer)
+    {
+        using var nested = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
+        nested.AddScript("param($callback, $hook, $trainer) $callback.InvokeHookScript($hook, $trainer)")
+            .AddArgument(this).AddArgument(hook).AddArgument(trainer)
+            .Invoke();
+    }
 
     /// <summary>
     /// The exception and everything it wraps, outermost first: inner exceptions and the exceptions of

@@ -16,7 +16,6 @@ public class Trainer
     private readonly List<Callback> _callbacks = [];
     private CallbackTable? _table;
     private readonly Action _fitBody, _epochBody, _batchBody;
-    private CancellationToken _cancellation;
     private double _fitLr;
 
     public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
@@ -49,6 +48,9 @@ public class Trainer
     public int Iter { get; private set; }
     public bool Training { get; private set; }
     public int NEpochs { get; private set; }
+
+    /// <summary>The running fit's token: once cancelled, the fit stops at the next batch boundary.</summary>
+    public CancellationToken Cancellation { get; private set; }
 
     /// <summary>Whether the running fit has train epochs and valid epochs.</summary>
     public bool FitsTrain { get; private set; }
@@ -95,7 +97,7 @@ public class Trainer
         NEpochs = epochs;
         FitsTrain = train;
         FitsValid = valid;
-        _cancellation = cancellation;
+        Cancellation = cancellation;
         _fitLr = lr ?? Lr;
         _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
         CreateOptimizer();
@@ -134,7 +136,7 @@ public class Trainer
         using var batches = Dl!.BeginEpoch();
         for (Iter = 0; Iter < batches.Count; Iter++)
         {
-            if (_cancellation.IsCancellationRequested) throw new CancelFitException();
+            if (Cancellation.IsCancellationRequested) throw new CancelFitException();
             using (NewDisposeScope()) // Every tensor a batch makes dies with the batch.
             {
                 Batch = batches.Get(Iter);

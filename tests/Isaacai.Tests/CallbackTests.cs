@@ -129,6 +129,8 @@ public class CallbackTests
         trainer.Fit(2);
         Assert.Equal(2 * (3 + 2), reporter.Progress.Count(p => p.Level == LoopLevel.Batch));
         Assert.Contains(new TrainingProgress(LoopLevel.Batch, 3, 3, "train"), reporter.Progress);
+        Assert.Equal([new(LoopLevel.Fit, 0, 2, "Epoch 1 of 2"), new(LoopLevel.Epoch, 0, 2, "train"), new(LoopLevel.Batch, 1, 3, "train")], reporter.Progress.Take(3));
+        Assert.Contains(new TrainingProgress(LoopLevel.Epoch, 1, 2, "valid"), reporter.Progress);
         Assert.Equal(new TrainingProgress(LoopLevel.Fit, 2, 2, "Done"), reporter.Progress[^1]);
     }
 

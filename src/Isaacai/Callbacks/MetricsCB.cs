@@ -65,7 +65,7 @@ public class MetricsCB : Callback
             trainer.Epoch,
             _clock.Elapsed);
         _records.Add(record);
-        trainer.Logger.LogInformation("{Record}", record);
+        trainer.Logger.LogInformation("{Record}", record.ToString()); // as a string: a dictionary would be logged as a list
         trainer.Reporter.EpochCompleted(record);
     }
 

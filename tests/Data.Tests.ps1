@@ -1,0 +1,111 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Get-IsaacDataset' {
+    It 'loads the shipped Fashion-MNIST sample by default' {
+        $dd = Get-IsaacDataset FashionMNIST
+        $dd['train'].Count | Should -Be 6000
+        $dd['test'].Count | Should -Be 1000
+        $dd['train'].X.shape | Should -Be 6000, 1, 28, 28
+    }
+
+    It 'samples a fraction or a count of each split, reproducibly by seed' {
+        $fraction = Get-IsaacDataset -Sample 0.1
+        ($fraction['train'].Count, $fraction['test'].Count) | Should -Be 600, 100
+        $count = Get-IsaacDataset -Sample 50 -Seed 3
+        ($count['train'].Count, $count['test'].Count) | Should -Be 50, 50
+        $again = Get-IsaacDataset -Sample 50 -Seed 3
+        $labels = $count['train'].Y.data[long]().ToArray()
+        $again['train'].Y.data[long]().ToArray() | Should -Be $labels
+        { Get-IsaacDataset -Sample 2.5 } | Should -Throw -ErrorId 'InvalidSample,*'
+    }
+
+    It 'loads the full set from a cache folder with -Full, and asks before downloading into an empty one' {
+        $folder = Join-Path $TestDrive 'fmnist'
+        $null = New-Item -ItemType Directory $folder
+        Get-IsaacDataset -Full -Path $folder -WhatIf | Should -BeNullOrEmpty
+        @(Get-ChildItem $folder).Count | Should -Be 0
+        $pixels = [byte[]]::new(4 * 784)
+        foreach ($name in 'train', 't10k') {
+            [Isaacai.Data.Idx]::WriteFile((Join-Path $folder "$name-images-idx3-ubyte.gz"), [Isaacai.Data.IdxArray]::new([int[]](4, 28, 28), $pixels))
+            [Isaacai.Data.Idx]::WriteFile((Join-Path $folder "$name-labels-idx1-ubyte"), [Isaacai.Data.IdxArray]::new([int[]]@(4), [byte[]](1, 2, 3, 4)))
+        }
+        $dd = Get-IsaacDataset -Full -Path $folder
+        $dd['train'].Count | Should -Be 4
+    }
+
+    It 'reports a broken cache folder as one clear error' {
+        $folder = Join-Path $TestDrive 'broken'
+        $null = New-Item -ItemType Directory $folder
+        foreach ($name in 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte') {
+            Set-Content -Path (Join-Path $folder $name) -Value 'not idx' -NoNewline
+        }
+        { Get-IsaacDataset -Full -Path $folder } | Should -Throw -ErrorId 'DatasetUnavailable,*' -ExpectedMessage '*wrong magic number*'
+    }
+}
+
+Describe 'New-IsaacDataLoaders, New-IsaacSimpleNet, Set-IsaacSeed' {
+    It 'makes a shuffled train loader and an ordered valid loader' {
+        $dls = $IsaacTestData | New-IsaacDataLoaders -BatchSize 16
+        ($dls.Train.BatchCount, $dls.Valid.BatchCount) | Should -Be 3, 3
+        ($dls.Train.Shuffle, $dls.Valid.Shuffle) | Should -Be $true, $false
+        { New-IsaacDataLoaders $IsaacTestData -BatchSize 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { New-IsaacDataLoaders ([Isaacai.Data.DatasetDict]::new()) } | Should -Throw -ErrorId 'InvalidDataset,*' -ExpectedMessage "*'train'*"
+    }
+
+    It 'builds the seed''s model' {
+        $net = New-IsaacSimpleNet 784 64 10
+        $net | Should -BeOfType ([Isaacai.Models.SimpleNet])
+        @($net.parameters()).Count | Should -Be 4
+        { New-IsaacSimpleNet 0 64 10 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+
+    It 'makes a whole fit reproducible with Set-IsaacSeed' {
+        $losses = foreach ($run in 1, 2) {
+            Set-IsaacSeed 7
+            $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+            (Invoke-IsaacFit $t -Epochs 2)[-1].valid_loss
+        }
+        $losses[0] | Should -Be $losses[1]
+    }
+}
+
+Describe 'New-IsaacCallback' {
+    It 'makes each built-in callback by short name' {
+        $types = @{ BasicTrain = 'BasicTrainCB'; Metrics = 'MetricsCB'; Device = 'DeviceCB'; Momentum = 'MomentumTrainCB'
+            Tracking = 'TrackingCB'; SingleBatch = 'SingleBatchCB'; Progress = 'ProgressCB' }
+        foreach ($entry in $types.GetEnumerator()) {
+            (New-IsaacCallback $entry.Key).GetType().FullName | Should -Be "Isaacai.Callbacks.$($entry.Value)"
+        }
+        (New-IsaacCallback MomentumTrainCB).GetType().Name | Should -Be 'MomentumTrainCB'
+        [Isaacai.Callbacks.BasicTrainCB]::new() | Should -BeOfType ([Isaacai.Callback])
+    }
+
+    It 'passes settings to the callback that takes them' {
+        (New-IsaacCallback Metrics -Metric Accuracy).Metrics.Keys | Should -Be 'Accuracy'
+        (New-IsaacCallback Momentum -Momentum 0.5).Momentum | Should -Be 0.5
+        (New-IsaacCallback Device -Device cpu).Device.type | Should -Be 'CPU'
+        $cb = New-IsaacCallback SingleBatch -Order 9 -Name Once
+        ($cb.Order, $cb.Name) | Should -Be 9, 'Once'
+    }
+
+    It 'rejects settings that do not apply, unknown metrics and unknown callbacks' {
+        { New-IsaacCallback BasicTrain -Momentum 0.5 } | Should -Throw -ErrorId 'InvalidCallbackArgument,*' -ExpectedMessage '*-Momentum applies only to the Momentum callback*'
+        { New-IsaacCallback Metrics -Metric F1 } | Should -Throw -ExpectedMessage "*'F1' is not a known metric*Accuracy*"
+        { New-IsaacCallback Nope } | Should -Throw -ExpectedMessage '*Valid callbacks:*BasicTrain*'
+    }
+
+    It 'completes callback types and metric names with Tab' {
+        $line = 'New-IsaacCallback Metr'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Metrics'
+        $line = 'New-IsaacCallback Metrics -Metric Acc'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Accuracy'
+    }
+
+    It 'trains the seed''s setup on the shipped sample above 60% accuracy in one epoch' {
+        Set-IsaacSeed 42
+        $dls = Get-IsaacDataset | New-IsaacDataLoaders -BatchSize 64
+        $t = New-IsaacTrainer -DataLoaders $dls -LossFunction CrossEntropy -Optimizer Adam -Model (New-IsaacSimpleNet 784 64 10) `
+            -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback Device)
+        (Invoke-IsaacFit $t).Accuracy | Should -BeGreaterThan 0.6
+    }
+}

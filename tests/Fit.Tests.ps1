@@ -1,0 +1,136 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Invoke-IsaacFit' {
+    It 'writes one flat record per epoch with exactly the seed''s keys' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy)
+        $records = @(Invoke-IsaacFit $t -Epochs 2)
+        $records.Count | Should -Be 2
+        $records[0].PSObject.Properties.Name | Should -Be 'Accuracy', 'train_loss', 'valid_loss', 'epoch', 'elapsed'
+        $records.epoch | Should -Be 0, 1
+        $records[0].PSObject.TypeNames[0] | Should -Be 'Isaacai.EpochRecord'
+        $records[1].Accuracy | Should -BeGreaterOrEqual 0
+        $records[1].elapsed | Should -BeOfType ([timespan])
+    }
+
+    It 'streams: the first record reaches the pipeline before the second epoch starts' {
+        $events = [System.Collections.Generic.List[string]]::new()
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Add-IsaacCallback $t before_epoch { if ($_.Training) { $events.Add("start $($_.Epoch)") } } | Out-Null
+        Invoke-IsaacFit $t -Epochs 2 | ForEach-Object { $events.Add("record $($_.epoch)") }
+        $events | Should -Be 'start 0', 'record 0', 'start 1', 'record 1'
+    }
+
+    It 'round-trips through Export-Csv' {
+        $path = Join-Path $TestDrive 'metrics.csv'
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy)
+        $records = Invoke-IsaacFit $t -Epochs 3 | Tee-Object -Variable written | Export-Csv -Path $path -NoTypeInformation
+        $read = Import-Csv $path
+        $read.Count | Should -Be 3
+        ($read[0].PSObject.Properties.Name) | Should -Be 'Accuracy', 'train_loss', 'valid_loss', 'epoch', 'elapsed'
+        [double]$read[2].train_loss | Should -Be $written[2].train_loss
+        [int]$read[2].epoch | Should -Be 2
+    }
+
+    It 'takes the trainer from the pipeline, and -NoTrain / -NoValid leave phases out' {
+        $trace = [System.Collections.Generic.List[string]]::new()
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Add-IsaacCallback $t -Hooks (New-TraceHooks $trace) | Out-Null
+        $record = $t | Invoke-IsaacFit -NoValid
+        $trace | Should -Be @(Get-NormalTrace -NoValid)
+        $record.valid_loss | Should -BeNullOrEmpty
+        $record = $t | Invoke-IsaacFit -NoTrain
+        $record.train_loss | Should -BeNullOrEmpty
+        $record.valid_loss | Should -BeGreaterThan 0
+    }
+
+    It 'ends the fit quietly, cleanups run, when a downstream command wants no more records' {
+        $trace = [System.Collections.Generic.List[string]]::new()
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Add-IsaacCallback $t cleanup_fit { $trace.Add('cleanup_fit') } | Out-Null
+        Add-IsaacCallback $t after_epoch { if ($_.Training) { $trace.Add("epoch $($_.Epoch)") } } | Out-Null
+        $first = Invoke-IsaacFit $t -Epochs 50 | Select-Object -First 1
+        $first.epoch | Should -Be 0
+        $trace | Should -Be 'epoch 0', 'cleanup_fit'
+    }
+
+    It 'formats records as a table' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy)
+        $text = Invoke-IsaacFit $t | Format-Table | Out-String
+        $text | Should -Match 'epoch\s+train_loss\s+valid_loss\s+metrics\s+elapsed'
+        $text | Should -Match 'Accuracy 0\.\d{4}'
+    }
+
+    It 'sends the engine''s log to the Information stream and stays quiet under SilentlyContinue progress' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        $ProgressPreference = 'SilentlyContinue'
+        Invoke-IsaacFit $t -InformationVariable info | Out-Null
+        $info.MessageData | Should -Match "^\{'train_loss'"
+        $info.Tags | Should -Contain 'Isaacai'
+        $t.Callbacks.Name | Should -Not -Contain 'ProgressCB'
+    }
+
+    It 'reports nested progress (fit, epoch, batch) and removes its progress callback afterwards' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($helpers)
+                    . $helpers
+                    $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+                    Invoke-IsaacFit $t -Epochs 2 | Out-Null
+                    $t.Callbacks.Name
+                }).AddArgument((Join-Path $PSScriptRoot 'TestHelpers.ps1'))
+            $names = $ps.Invoke()
+            $names | Should -Be 'BasicTrainCB'
+            $progress = $ps.Streams.Progress
+            $progress.ActivityId | Select-Object -Unique | Sort-Object | Should -Be 1, 2, 3
+            ($progress | Where-Object ActivityId -EQ 3 | Select-Object -First 1).ParentActivityId | Should -Be 2
+            ($progress | Where-Object ActivityId -EQ 2 | Select-Object -First 1).ParentActivityId | Should -Be 1
+            $progress[-1].RecordType | Should -Be 'Completed'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'ends with an error record when the engine fails, and the trainer stays usable' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+        $t.Model = New-IsaacSimpleNet 10 8 10   # wrong input size for 784-pixel images
+        { Invoke-IsaacFit $t } | Should -Throw -ErrorId 'FitFailed,*'
+        $t.Model = New-IsaacSimpleNet 784 8 10
+        { Invoke-IsaacFit $t } | Should -Not -Throw
+    }
+
+    It 'stops at a batch boundary on a stop request (Ctrl+C), runs cleanup hooks, keeps finished records and the trainer' {
+        $state = [hashtable]::Synchronized(@{ Records = 0; Trace = [System.Collections.Generic.List[string]]::new() })
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($helpers, $state)
+                    . $helpers
+                    $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+                    $state.Trainer = $t
+                    Add-IsaacCallback $t -Hooks @{
+                        after_batch   = { $state.Trace.Add('after_batch') }
+                        cleanup_batch = { $state.Trace.Add('cleanup_batch') }
+                        cleanup_epoch = { $state.Trace.Add('cleanup_epoch') }
+                        cleanup_fit   = { $state.Trace.Add('cleanup_fit') }
+                    } | Out-Null
+                    Invoke-IsaacFit $t -Epochs 100000 | ForEach-Object { $state.Records++ }
+                }).AddArgument((Join-Path $PSScriptRoot 'TestHelpers.ps1')).AddArgument($state)
+            $handle = $ps.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ($state.Records -lt 2 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $state.Records | Should -BeGreaterOrEqual 2
+            $trace = $state.Trace.ToArray()
+            $trace[-2..-1] | Should -Be 'cleanup_epoch', 'cleanup_fit'
+            # The batch under way finished (its after_batch ran): the loop stopped at a batch boundary.
+            ($trace -eq 'after_batch').Count | Should -Be ($trace -eq 'cleanup_batch').Count
+
+            # The trainer is usable afterwards: fit it again in the same runspace.
+            $ps.Commands.Clear()
+            $fitAgain = $ps.AddScript({ param($state) @(Invoke-IsaacFit $state.Trainer -Epochs 1).Count }).AddArgument($state).Invoke()
+            $fitAgain | Should -Be 1
+        }
+        finally { $ps.Dispose() }
+    }
+}

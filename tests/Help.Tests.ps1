@@ -1,0 +1,56 @@
+BeforeDiscovery {
+    Import-Module (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1')
+    $script:commands = Get-Command -Module Isaacai | ForEach-Object { @{ Name = $_.Name } }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1')
+    $script:common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+}
+
+Describe 'Help for <Name>' -ForEach $commands {
+    BeforeAll {
+        $script:help = Get-Help $Name -Full
+        $script:command = Get-Command $Name
+    }
+
+    It 'has a synopsis of its own' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis.StartsWith("$Name ") | Should -BeFalse -Because 'PowerShell shows the syntax as synopsis when there is no help'
+    }
+
+    It 'has a description' {
+        ($help.description.Text -join '') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has at least one example with code and remarks' {
+        @($help.examples.example).Count | Should -BeGreaterThan 0
+        foreach ($example in $help.examples.example) {
+            $example.code | Should -Not -BeNullOrEmpty
+            ($example.remarks.Text -join '') | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'describes every parameter, with the type the command really takes' {
+        $documented = @{}
+        foreach ($p in @($help.parameters.parameter)) { if ($p) { $documented[$p.name] = $p } }
+        foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
+            $documented.ContainsKey($parameter.Name) | Should -BeTrue -Because "-$($parameter.Name) of $Name needs help"
+            ($documented[$parameter.Name].description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$($parameter.Name) of $Name"
+            $documented[$parameter.Name].type.name | Should -Be ($parameter.ParameterType.Name) -Because "-$($parameter.Name) of $Name"
+        }
+        foreach ($documentedName in $documented.Keys) {
+            # -Momentum exists only with -Type Momentum: a dynamic parameter, documented for that case.
+            $command.Parameters.ContainsKey($documentedName) -or ($Name -eq 'New-IsaacTrainer' -and $documentedName -eq 'Momentum') |
+                Should -BeTrue -Because "-$documentedName is documented for $Name but does not exist"
+        }
+    }
+}
+
+Describe 'about_Isaacai_Callbacks' {
+    It 'is found by Get-Help' {
+        $text = Get-Help about_Isaacai_Callbacks | Out-String
+        $text | Should -Match 'before_batch'
+        $text | Should -Match 'CancelBatchException'
+    }
+}

@@ -1,0 +1,37 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:module = Get-Module Isaacai
+    $script:cmdletTypes = [Isaacai.PowerShell.Commands.InvokeIsaacFitCommand].Assembly.GetTypes() | Where-Object { $_.Namespace -eq 'Isaacai.PowerShell.Commands' -and $_.IsPublic }
+}
+
+Describe 'The module' {
+    It 'is imported from out/ and exports exactly the listed commands' {
+        $module.ModuleBase | Should -Be $env:ISAACAI_MODULE
+        $module.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Add-IsaacCallback', 'Get-IsaacCallback', 'Get-IsaacDataset', 'Invoke-IsaacFit', 'New-IsaacCallback',
+            'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacTrainer', 'Remove-IsaacCallback', 'Set-IsaacSeed')
+        $module.ExportedFunctions.Keys | Sort-Object | Should -Be 'Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit'
+    }
+
+    It 'targets PowerShell 7.6 Core' {
+        $manifest = Import-PowerShellDataFile (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1')
+        $manifest.PowerShellVersion | Should -Be '7.6'
+        $manifest.CompatiblePSEditions | Should -Be 'Core'
+    }
+
+    It 'holds only sealed cmdlets in the Commands namespace, each declaring its output type' {
+        $cmdletTypes.Count | Should -Be 10
+        foreach ($type in $cmdletTypes) {
+            $type.IsSealed | Should -BeTrue -Because $type.Name
+            $type.IsSubclassOf([System.Management.Automation.PSCmdlet]) | Should -BeTrue -Because $type.Name
+            $type.GetCustomAttributes([System.Management.Automation.OutputTypeAttribute], $false).Count | Should -Be 1 -Because $type.Name
+        }
+    }
+
+    It 'runs the fit on the pipeline thread' {
+        $threads = [System.Collections.Generic.List[int]]::new()
+        $t = New-TinyTrainer
+        Add-IsaacCallback $t before_batch { $threads.Add([Environment]::CurrentManagedThreadId) } | Out-Null
+        Invoke-IsaacFit $t | Out-Null
+        $threads | Select-Object -Unique | Should -Be ([Environment]::CurrentManagedThreadId)
+    }
+}

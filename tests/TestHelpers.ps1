@@ -1,0 +1,39 @@
+# Dot-sourced by every *.Tests.ps1: imports the built module and makes small trainers.
+Import-Module (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1')
+
+if (-not (Get-Variable -Name IsaacTestData -Scope Global -ErrorAction Ignore)) {
+    # 40 samples per split in batches of 16: three train batches and three valid batches, in milliseconds.
+    $global:IsaacTestData = Get-IsaacDataset -Sample 40 -Seed 1
+}
+
+function New-TinyTrainer {
+    param([object[]] $Callback = @(), [int] $BatchSize = 16, [string] $Type = 'Trainer')
+    $dls = New-IsaacDataLoaders $global:IsaacTestData -BatchSize $BatchSize
+    New-IsaacTrainer $Type -DataLoaders $dls -LossFunction CrossEntropy -Optimizer SGD -Model (New-IsaacSimpleNet 784 8 10) -Callback $Callback -LearningRate 0.1
+}
+
+# A hashtable callback that records every hook's seed name; it can run a scriptblock at the n-th call of one hook.
+function New-TraceHooks {
+    param([System.Collections.Generic.List[string]] $Trace, [string] $At, [int] $OnCall = 1, [scriptblock] $Do)
+    $counter = @{ Calls = 0 }
+    $hooks = @{}
+    foreach ($name in [Isaacai.HookNames]::Seed) {
+        $hooks[$name] = {
+            $Trace.Add($name)
+            if ($name -eq $At -and ++$counter.Calls -eq $OnCall) { & $Do }
+        }.GetNewClosure()
+    }
+    $hooks
+}
+
+$global:TrainBatch = 'before_batch', 'predict', 'get_loss', 'before_backward', 'backward', 'step', 'zero_grad', 'after_batch', 'cleanup_batch'
+$global:ValidBatch = 'before_batch', 'predict', 'get_loss', 'after_batch', 'cleanup_batch'
+
+function Get-NormalTrace([int] $Epochs = 1, [switch] $NoValid) {
+    'before_fit'
+    foreach ($e in 1..$Epochs) {
+        'before_epoch'; foreach ($b in 1..3) { $global:TrainBatch }; 'after_epoch'; 'cleanup_epoch'
+        if (-not $NoValid) { 'before_epoch'; foreach ($b in 1..3) { $global:ValidBatch }; 'after_epoch'; 'cleanup_epoch' }
+    }
+    'after_fit'; 'cleanup_fit'
+}
