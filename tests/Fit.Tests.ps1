@@ -67,6 +67,8 @@ Describe 'Invoke-IsaacFit' {
         $info.MessageData | Should -Match "^\{'train_loss'"
         $info.Tags | Should -Contain 'Isaacai'
         $t.Callbacks.Name | Should -Not -Contain 'ProgressCB'
+        $verbose = Invoke-IsaacFit $t -Epochs 2 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Match '^Fitting 2 epoch\(s\).*BasicTrainCB, MetricsCB'
     }
 
     It 'reports nested progress (fit, epoch, batch) and removes its progress callback afterwards' {

@@ -27,7 +27,7 @@ if (command == "make-sample")
 
 set_num_threads(1);
 var data = FashionMnist.Load(Option("--data"), logger);
-const int BatchSize = 64, Epochs = 3, Repeats = 3;
+const int BatchSize = 64, Epochs = 3, Repeats = 5;
 const double Lr = 1e-3;
 long samplesPerFit = (data["train"].Count + data["test"].Count) * Epochs;
 Console.WriteLine($"Fashion-MNIST: {data["train"].Count} train, {data["test"].Count} valid; SimpleNet 784-64-10, Adam {Lr}, batch {BatchSize}, {Epochs} epochs, 1 thread");

@@ -99,6 +99,8 @@ public class Trainer
         FitsValid = valid;
         Cancellation = cancellation;
         _fitLr = lr ?? Lr;
+        Logger.LogDebug("Fitting {Epochs} epoch(s) (train: {Train}, valid: {Valid}) at lr {Lr} with callbacks {Callbacks}",
+            epochs, train, valid, _fitLr, string.Join(", ", _callbacks.Select(c => c.Name)));
         _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
         CreateOptimizer();
         WithCallbacks(LoopLevel.Fit, _fitBody);
