@@ -17,6 +17,7 @@ public class Trainer
     private CallbackTable? _table;
     private readonly Action _fitBody, _epochBody, _batchBody;
     private double _fitLr;
+    private bool _fitting;
 
     public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
                    nn.Module<Tensor, Tensor> model, IEnumerable<Callback>? callbacks = null, double lr = 1e-3)
@@ -94,6 +95,14 @@ public class Trainer
     public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        if (_fitting) throw new InvalidOperationException("This trainer is already fitting; a callback cannot start another fit of the same trainer.");
+        _fitting = true;
+        try { FitOnce(epochs, train, valid, lr, cancellation); }
+        finally { _fitting = false; }
+    }
+
+    private void FitOnce(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation)
+    {
         NEpochs = epochs;
         FitsTrain = train;
         FitsValid = valid;

@@ -188,6 +188,21 @@ public class LoopTests
     }
 
     [Fact]
+    public void A_callback_cannot_start_a_second_fit_of_its_own_trainer()
+    {
+        var trace = new List<string>();
+        var nested = new TraceCB([]) { OnHook = (hook, t) => { if (hook == Hook.BeforeFit) t.Fit(1); } };
+        var trainer = TestData.Trainer(4, nested, new TraceCB(trace));
+        var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(1));
+        Assert.Contains("already fitting", error.Message);
+        Assert.Equal(["cleanup_fit"], trace); // the outer fit still cleaned up
+        trace.Clear();
+        trainer.RemoveCallback(nested);
+        trainer.Fit(1);
+        Assert.Equal(NormalTrace(1), trace);
+    }
+
+    [Fact]
     public void Bad_arguments_get_clear_errors()
     {
         var dls = Isaacai.Data.DataLoaders.FromDatasetDict(TestData.Synthetic(), 4);

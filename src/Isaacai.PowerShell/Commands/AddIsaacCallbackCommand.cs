@@ -6,7 +6,7 @@ namespace Isaacai.PowerShell.Commands;
 /// <summary>Add-IsaacCallback: adds a scriptblock for one hook, a hashtable of hooks, or a callback object.</summary>
 [Cmdlet(VerbsCommon.Add, "IsaacCallback", DefaultParameterSetName = ScriptBlockSet)]
 [OutputType(typeof(Callback))]
-public sealed class AddIsaacCallbackCommand : PSCmdlet
+public sealed class AddIsaacCallbackCommand : CallbackCommandBase
 {
     public const string ScriptBlockSet = "ScriptBlock", HooksSet = "Hooks", CallbackSet = "Callback";
 
@@ -26,13 +26,6 @@ public sealed class AddIsaacCallbackCommand : PSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = CallbackSet)]
     public PSObject Callback { get; set; } = null!;
 
-    [Parameter]
-    public int Order { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
-
     protected override void ProcessRecord()
     {
         Callback callback;
@@ -51,9 +44,7 @@ public sealed class AddIsaacCallbackCommand : PSCmdlet
                 ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
             return;
         }
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Order))) callback.Order = Order;
-        if (Name is not null) callback.Name = Name;
-        Trainer.AddCallbacks(callback);
+        Trainer.AddCallbacks(WithOrderAndName(callback));
         WriteObject(callback);
     }
 }

@@ -7,7 +7,7 @@ namespace Isaacai.PowerShell.Commands;
 /// <summary>New-IsaacCallback: one of the built-in callbacks by short name, with its settings.</summary>
 [Cmdlet(VerbsCommon.New, "IsaacCallback")]
 [OutputType(typeof(Callback))]
-public sealed class NewIsaacCallbackCommand : PSCmdlet
+public sealed class NewIsaacCallbackCommand : CallbackCommandBase
 {
     [Parameter(Mandatory = true, Position = 0)]
     [ArgumentCompleter(typeof(CallbackTypeCompleter))]
@@ -25,13 +25,6 @@ public sealed class NewIsaacCallbackCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? Device { get; set; }
 
-    [Parameter]
-    public int Order { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Name { get; set; }
-
     protected override void ProcessRecord()
     {
         try
@@ -45,9 +38,7 @@ public sealed class NewIsaacCallbackCommand : PSCmdlet
                 nameof(DeviceCB) => new DeviceCB(Device is null ? null : new TorchSharp.torch.Device(Device)),
                 _ => (Callback)Activator.CreateInstance(type)!,
             };
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Order))) callback.Order = Order;
-            if (Name is not null) callback.Name = Name;
-            WriteObject(callback);
+            WriteObject(WithOrderAndName(callback));
         }
         catch (ArgumentException e)
         {

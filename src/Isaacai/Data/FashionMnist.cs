@@ -85,7 +85,7 @@ public static class FashionMnist
 
     public static void Download(string folder, ILogger logger)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
         foreach (var name in FileNames)
         {
             var target = Path.Combine(folder, name + ".gz");
