@@ -247,7 +247,10 @@ function Write-MamlCommand($xml, $ns, $Help) {
     foreach ($set in $Help.Sets) {
         $xml.WriteStartElement('command', 'syntaxItem', $ns.command)
         $xml.WriteElementString('maml', 'name', $ns.maml, $Help.Name)
-        foreach ($p in $Help.Parameters | Where-Object { $_.Sets -match '\(All\)' -or ($_.Sets -split ',\s*') -contains $set }) { Write-MamlParameter $xml $ns $p }
+        $inSet = $Help.Parameters | Where-Object { $_.Sets -match '\(All\)' -or ($_.Sets -split ',\s*') -contains $set }
+        # As PowerShell shows syntax: positional parameters by position, then mandatory ones, then the rest.
+        $ordered = $inSet | Sort-Object { if ($_.Position -eq 'named') { [int]::MaxValue } else { [int]$_.Position } }, { -not $_.Required }, Name
+        foreach ($p in $ordered) { Write-MamlParameter $xml $ns $p }
         $xml.WriteEndElement()
     }
     $xml.WriteEndElement()

@@ -148,12 +148,13 @@ public class Trainer
         for (Iter = 0; Iter < batches.Count; Iter++)
         {
             if (Cancellation.IsCancellationRequested) throw new CancelFitException();
-            using (NewDisposeScope()) // Every tensor a batch makes dies with the batch.
+            try
             {
+                using var scope = NewDisposeScope(); // Every tensor a batch makes dies with the batch.
                 Batch = batches.Get(Iter);
                 WithCallbacks(LoopLevel.Batch, _batchBody);
             }
-            Batch = null; Preds = null; Loss = null;
+            finally { Batch = null; Preds = null; Loss = null; } // they are disposed now, whatever ended the batch
         }
     }
 

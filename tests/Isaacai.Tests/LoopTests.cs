@@ -72,6 +72,7 @@ public class LoopTests
 
         Assert.Equal(expected, trace);
         Assert.Equal(escapes, escaped is not null);
+        Assert.Null(trainer.Batch); // no disposed tensors left behind, however the fit ended
         if (escaped is not null) Assert.IsType(make().GetType(), escaped); // propagates unchanged
         if (kind == "foreign" && escaped is not null) Assert.Equal("boom", escaped.Message);
     }
