@@ -17,7 +17,7 @@ public class MetricsCB : Callback
     private long _samples;
     private bool _hasTrainLoss;
 
-    public MetricsCB(params IEnumerable<KeyValuePair<string, IMetric>> metrics)
+    public MetricsCB(IEnumerable<KeyValuePair<string, IMetric>> metrics)
     {
         Metrics = metrics.ToDictionary();
     }
