@@ -92,6 +92,25 @@ Describe 'Invoke-IsaacFit' {
         finally { $ps.Dispose() }
     }
 
+    It 'adds no second progress callback when the trainer has one' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($helpers)
+                    . $helpers
+                    $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Progress)
+                    $counts = @{}
+                    Add-IsaacCallback $t before_fit { $counts.During = @($_.Callbacks | Where-Object Name -EQ 'ProgressCB').Count } | Out-Null
+                    Invoke-IsaacFit $t | Out-Null
+                    $counts.During
+                    @($t.Callbacks | Where-Object Name -EQ 'ProgressCB').Count
+                }).AddArgument((Join-Path $PSScriptRoot 'TestHelpers.ps1'))
+            $ps.Invoke() | Should -Be 1, 1
+            $ps.Streams.Progress.Count | Should -BeGreaterThan 0
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'ends with an error record when the engine fails, and the trainer stays usable' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
         $t.Model = New-IsaacSimpleNet 10 8 10   # wrong input size for 784-pixel images

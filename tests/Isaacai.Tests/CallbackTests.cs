@@ -95,8 +95,10 @@ public class CallbackTests
         var tracking = trainer.Callbacks.OfType<TrackingCB>().Single();
         Assert.Equal(6, tracking.TrainLosses.Count);
         Assert.Equal(4, tracking.ValidLosses.Count);
-        Assert.Equal(2, tracking.EpochTrainLosses.Count);
-        Assert.Equal(tracking.TrainLosses.Take(3).Average(), tracking.EpochTrainLosses[0], 12);
+        Assert.Equal([0, 1], tracking.Epochs.Select(e => e.Epoch));
+        Assert.Equal(tracking.TrainLosses.Take(3).Average(), tracking.Epochs[0].TrainLoss!.Value, 12);
+        Assert.Equal(tracking.ValidLosses.Skip(2).Average(), tracking.Epochs[1].ValidLoss!.Value, 12);
+        Assert.Equal(["train_loss", "valid_loss", "epoch", "elapsed"], tracking.Epochs[0].Keys);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     {
         var reporter = new PipelineReporter(this);
         var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
-        var progress = ProgressIsShown() ? new ProgressCB() : null;
+        var progress = ProgressIsShown() && !Trainer.Callbacks.OfType<ProgressCB>().Any() ? new ProgressCB() : null;
         if (progress is not null) Trainer.AddCallbacks(progress);
         Trainer.Reporter = reporter;
         Trainer.Logger = reporter;

@@ -1,29 +1,48 @@
+using System.Diagnostics;
+
 namespace Isaacai.Callbacks;
 
-/// <summary>Keeps every batch's loss, and each epoch's mean train and valid loss, for plotting or inspection.</summary>
+/// <summary>
+/// Keeps every batch's loss, and one record per epoch with the mean train and valid batch loss, for
+/// plotting or inspection after a fit.
+/// </summary>
 public class TrackingCB : Callback
 {
-    private readonly List<double> _trainLosses = [], _validLosses = [], _epochTrainLosses = [], _epochValidLosses = [];
+    private readonly List<double> _trainLosses = [], _validLosses = [];
+    private readonly List<EpochRecord> _epochs = [];
+    private readonly Stopwatch _clock = new();
     private int _epochStart;
+    private double? _epochTrainLoss;
 
     public IReadOnlyList<double> TrainLosses => _trainLosses;
     public IReadOnlyList<double> ValidLosses => _validLosses;
-    public IReadOnlyList<double> EpochTrainLosses => _epochTrainLosses;
-    public IReadOnlyList<double> EpochValidLosses => _epochValidLosses;
+
+    /// <summary>One record per finished epoch; no metrics, the losses being plain means of batch losses.</summary>
+    public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
     public override void BeforeFit(Trainer trainer)
     {
-        foreach (var list in new[] { _trainLosses, _validLosses, _epochTrainLosses, _epochValidLosses }) list.Clear();
+        _trainLosses.Clear();
+        _validLosses.Clear();
+        _epochs.Clear();
     }
 
-    public override void BeforeEpoch(Trainer trainer) => _epochStart = (trainer.Training ? _trainLosses : _validLosses).Count;
+    public override void BeforeEpoch(Trainer trainer)
+    {
+        if (trainer.Training || !trainer.FitsTrain) { _clock.Restart(); _epochTrainLoss = null; }
+        _epochStart = Losses(trainer).Count;
+    }
 
-    public override void AfterBatch(Trainer trainer) => (trainer.Training ? _trainLosses : _validLosses).Add(trainer.Loss!.item<float>());
+    public override void AfterBatch(Trainer trainer) => Losses(trainer).Add(trainer.Loss!.item<float>());
 
     public override void AfterEpoch(Trainer trainer)
     {
-        var losses = trainer.Training ? _trainLosses : _validLosses;
-        var epochLosses = losses.Skip(_epochStart).ToList();
-        (trainer.Training ? _epochTrainLosses : _epochValidLosses).Add(epochLosses.Count == 0 ? double.NaN : epochLosses.Average());
+        var losses = Losses(trainer);
+        double mean = losses.Count > _epochStart ? losses.Skip(_epochStart).Average() : double.NaN;
+        if (trainer.Training) _epochTrainLoss = mean;
+        if (trainer.Training && trainer.FitsValid) return; // the record waits for the valid phase
+        _epochs.Add(new EpochRecord([], _epochTrainLoss, trainer.Training ? null : mean, trainer.Epoch, _clock.Elapsed));
     }
+
+    private List<double> Losses(Trainer trainer) => trainer.Training ? _trainLosses : _validLosses;
 }
