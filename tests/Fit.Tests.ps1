@@ -72,43 +72,29 @@ Describe 'Invoke-IsaacFit' {
     }
 
     It 'reports nested progress (fit, epoch, batch) and removes its progress callback afterwards' {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript({
-                    param($helpers)
-                    . $helpers
-                    $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
-                    Invoke-IsaacFit $t -Epochs 2 | Out-Null
-                    $t.Callbacks.Name
-                }).AddArgument((Join-Path $PSScriptRoot 'TestHelpers.ps1'))
-            $names = $ps.Invoke()
-            $names | Should -Be 'BasicTrainCB'
-            $progress = $ps.Streams.Progress
-            $progress.ActivityId | Select-Object -Unique | Sort-Object | Should -Be 1, 2, 3
-            ($progress | Where-Object ActivityId -EQ 3 | Select-Object -First 1).ParentActivityId | Should -Be 2
-            ($progress | Where-Object ActivityId -EQ 2 | Select-Object -First 1).ParentActivityId | Should -Be 1
-            $progress[-1].RecordType | Should -Be 'Completed'
+        $run = Invoke-InNewRunspace {
+            $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+            Invoke-IsaacFit $t -Epochs 2 | Out-Null
+            $t.Callbacks.Name
         }
-        finally { $ps.Dispose() }
+        $run.Output | Should -Be 'BasicTrainCB'
+        $run.Progress.ActivityId | Select-Object -Unique | Sort-Object | Should -Be 1, 2, 3
+        ($run.Progress | Where-Object ActivityId -EQ 3 | Select-Object -First 1).ParentActivityId | Should -Be 2
+        ($run.Progress | Where-Object ActivityId -EQ 2 | Select-Object -First 1).ParentActivityId | Should -Be 1
+        $run.Progress[-1].RecordType | Should -Be 'Completed'
     }
 
     It 'adds no second progress callback when the trainer has one' {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript({
-                    param($helpers)
-                    . $helpers
-                    $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Progress)
-                    $counts = @{}
-                    Add-IsaacCallback $t before_fit { $counts.During = @($_.Callbacks | Where-Object Name -EQ 'ProgressCB').Count } | Out-Null
-                    Invoke-IsaacFit $t | Out-Null
-                    $counts.During
-                    @($t.Callbacks | Where-Object Name -EQ 'ProgressCB').Count
-                }).AddArgument((Join-Path $PSScriptRoot 'TestHelpers.ps1'))
-            $ps.Invoke() | Should -Be 1, 1
-            $ps.Streams.Progress.Count | Should -BeGreaterThan 0
+        $run = Invoke-InNewRunspace {
+            $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Progress)
+            $counts = @{}
+            Add-IsaacCallback $t before_fit { $counts.During = @($_.Callbacks | Where-Object Name -EQ 'ProgressCB').Count } | Out-Null
+            Invoke-IsaacFit $t | Out-Null
+            $counts.During
+            @($t.Callbacks | Where-Object Name -EQ 'ProgressCB').Count
         }
-        finally { $ps.Dispose() }
+        $run.Output | Should -Be 1, 1
+        $run.Progress.Count | Should -BeGreaterThan 0
     }
 
     It 'ends with an error record when the engine fails, and the trainer stays usable' {

@@ -37,3 +37,14 @@ function Get-NormalTrace([int] $Epochs = 1, [switch] $NoValid) {
     }
     'after_fit'; 'cleanup_fit'
 }
+
+# Runs a script in a new runspace with these helpers loaded. Progress there is recorded, not shown,
+# so tests can read it: returns the script's output and the progress records.
+function Invoke-InNewRunspace([scriptblock] $Script) {
+    $ps = [powershell]::Create()
+    try {
+        $output = $ps.AddScript(". '$PSScriptRoot/TestHelpers.ps1'").AddStatement().AddScript($Script.ToString()).Invoke()
+        [pscustomobject]@{ Output = @($output); Progress = @($ps.Streams.Progress) }
+    }
+    finally { $ps.Dispose() }
+}
