@@ -78,6 +78,14 @@ Describe 'Hook semantics through scriptblocks' {
         $seen.Lower | Should -Be 2
     }
 
+    It 'runs hooks by name through the trainer, as the seed''s run_callbacks does' {
+        $trace = [System.Collections.Generic.List[string]]::new()
+        $t = New-TinyTrainer
+        Add-IsaacCallback $t -Hooks @{ predict = { $trace.Add('predict') }; get_loss = { $trace.Add('get_loss') } } | Out-Null
+        $t.RunCallbacks('get_loss', 'predict')
+        $trace | Should -Be 'get_loss', 'predict'
+    }
+
     It 'runs callbacks by order, ties in the order they were added' {
         $trace = [System.Collections.Generic.List[string]]::new()
         $t = New-TinyTrainer

@@ -88,6 +88,9 @@ public class Trainer
             foreach (var callback in _table.For(hook)) callback.Invoke(hook, this);
     }
 
+    /// <summary>The same by the seed's names (<c>"predict"</c>, <c>"get_loss"</c>), for hosts that speak in strings.</summary>
+    public void RunCallbacks(params string[] names) => RunCallbacks(names.Select(HookNames.Parse).ToArray().AsSpan());
+
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs. <paramref name="lr"/> overrides <see cref="Lr"/> for this
     /// fit. A cancelled <paramref name="cancellation"/> stops at the next batch boundary as a CancelFit.

@@ -113,6 +113,10 @@ public class LoopTests
         var trainer = TestData.Trainer(4, new TraceCB(trace, ":1"), new TraceCB(trace, ":2"));
         trainer.RunCallbacks(Hook.Predict, Hook.GetLoss);
         Assert.Equal(["predict:1", "predict:2", "get_loss:1", "get_loss:2"], trace);
+        trace.Clear();
+        trainer.RunCallbacks("predict", "GetLoss");
+        Assert.Equal(["predict:1", "predict:2", "get_loss:1", "get_loss:2"], trace);
+        Assert.Throws<ArgumentException>(() => trainer.RunCallbacks("predikt"));
     }
 
     [Fact]
