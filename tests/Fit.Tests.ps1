@@ -97,6 +97,15 @@ Describe 'Invoke-IsaacFit' {
         $run.Progress.Count | Should -BeGreaterThan 0
     }
 
+    It 'explains a cancel thrown outside its level, which ends the fit after cleanups' {
+        $trace = [System.Collections.Generic.List[string]]::new()
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+        Add-IsaacCallback $t before_fit { Stop-IsaacBatch } | Out-Null
+        Add-IsaacCallback $t cleanup_fit { $trace.Add('cleanup_fit') } | Out-Null
+        { Invoke-IsaacFit $t } | Should -Throw -ErrorId 'CancelOutsideItsLevel,*' -ExpectedMessage '*CancelBatchException was thrown where no batch was running*'
+        $trace | Should -Be 'cleanup_fit'
+    }
+
     It 'ends with an error record when the engine fails, and the trainer stays usable' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
         $t.Model = New-IsaacSimpleNet 10 8 10   # wrong input size for 784-pixel images

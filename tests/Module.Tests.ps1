@@ -12,6 +12,17 @@ Describe 'The module' {
         $module.ExportedFunctions.Keys | Sort-Object | Should -Be 'Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit'
     }
 
+    It 'is staged as an explicit list: module files, runtime closure, help, sample; no build leftovers' {
+        $files = Get-ChildItem $env:ISAACAI_MODULE -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($env:ISAACAI_MODULE, $_.FullName) }
+        foreach ($expected in 'Isaacai.psd1', 'Isaacai.psm1', 'Isaacai.Format.ps1xml', 'Isaacai.Types.ps1xml', 'Isaacai.dll', 'Isaacai.PowerShell.dll',
+            'TorchSharp.dll', 'libLibTorchSharp.so', 'libtorch_cpu.so', 'en-US/Isaacai.PowerShell.dll-Help.xml', 'en-US/about_Isaacai_Callbacks.help.txt',
+            'datasets/fashion-mnist-sample/train-images-idx3-ubyte.gz', 'datasets/fashion-mnist-sample/LICENSE') {
+            $files | Should -Contain $expected
+        }
+        $files | Where-Object { $_ -match '\.(pdb|xml|json)$' -and $_ -notlike 'en-US/*' } | Should -BeNullOrEmpty
+        $files | Should -Not -Contain 'System.Management.Automation.dll'
+    }
+
     It 'targets PowerShell 7.6 Core' {
         $manifest = Import-PowerShellDataFile (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1')
         $manifest.PowerShellVersion | Should -Be '7.6'

@@ -47,6 +47,14 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(e.ErrorRecord);
         }
+        catch (CancelException e)
+        {
+            // As in the seed, a cancel only skips the level it names; thrown outside that level, it ends the fit.
+            var level = e.Level.ToString().ToLowerInvariant();
+            var error = new InvalidOperationException(
+                $"A {e.GetType().Name} was thrown where no {level} was running (from a fit or epoch hook, say), so it ended the whole fit. Throw it from a {level} hook, or cancel the level you are in.", e);
+            ThrowTerminatingError(new ErrorRecord(error, "CancelOutsideItsLevel", ErrorCategory.InvalidOperation, Trainer));
+        }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
             ThrowTerminatingError(new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer));
