@@ -109,7 +109,12 @@ Describe 'Invoke-IsaacFit' {
     It 'ends with an error record when the engine fails, and the trainer stays usable' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
         $t.Model = New-IsaacSimpleNet 10 8 10   # wrong input size for 784-pixel images
-        { Invoke-IsaacFit $t } | Should -Throw -ErrorId 'FitFailed,*'
+        $failure = { Invoke-IsaacFit $t } | Should -Throw -ErrorId 'FitFailed,*' -PassThru
+        $failure.ToString() | Should -BeLike "The fit failed at predict in callback 'BasicTrainCB': mat1 and mat2 shapes cannot be multiplied*"
+        $failure.Exception.Message | Should -BeLike 'mat1 and mat2 shapes cannot be multiplied*'   # the engine's exception, unchanged
+        $t.Model = New-IsaacSimpleNet 784 8 5   # too few outputs for labels 0-9
+        $failure = { Invoke-IsaacFit $t } | Should -Throw -ErrorId 'FitFailed,*' -PassThru
+        $failure.ToString() | Should -BeLike "The fit failed at get_loss in callback 'BasicTrainCB': Target * is out of bounds*"
         $t.Model = New-IsaacSimpleNet 784 8 10
         { Invoke-IsaacFit $t } | Should -Not -Throw
     }

@@ -80,12 +80,30 @@ public class Trainer
     /// <summary>The callbacks that will run at <paramref name="hook"/>, in the order they will run.</summary>
     public IReadOnlyList<Callback> CallbacksFor(Hook hook) => new CallbackTable(_callbacks).For(hook);
 
+    /// <summary>Keys of <see cref="Exception.Data"/> naming the hook and callback where a failure began.</summary>
+    public const string FailedHookKey = "Isaacai.Hook", FailedCallbackKey = "Isaacai.Callback";
+
     /// <summary>Runs each hook in turn, and for each every callback implementing it, by order.</summary>
     public void RunCallbacks(params ReadOnlySpan<Hook> hooks)
     {
         _table ??= new CallbackTable(_callbacks);
         foreach (var hook in hooks)
-            foreach (var callback in _table.For(hook)) callback.Invoke(hook, this);
+            foreach (var callback in _table.For(hook))
+            {
+                try { callback.Invoke(hook, this); }
+                catch (Exception e) when (NoteWhereItFailed(e, hook, callback)) { throw; } // the filter is false: never caught
+            }
+    }
+
+    /// <summary>Tags a failure with its hook and callback, once, where it began; the exception itself goes on unchanged.</summary>
+    private static bool NoteWhereItFailed(Exception e, Hook hook, Callback callback)
+    {
+        if (e is not CancelException && !e.Data.Contains(FailedHookKey))
+        {
+            e.Data[FailedHookKey] = HookNames.ToSeedName(hook);
+            e.Data[FailedCallbackKey] = callback.Name;
+        }
+        return false;
     }
 
     /// <summary>The same by the seed's names (<c>"predict"</c>, <c>"get_loss"</c>), for hosts that speak in strings.</summary>

@@ -74,7 +74,11 @@ public class LoopTests
         Assert.Equal(escapes, escaped is not null);
         Assert.Null(trainer.Batch); // no disposed tensors left behind, however the fit ended
         if (escaped is not null) Assert.IsType(make().GetType(), escaped); // propagates unchanged
-        if (kind == "foreign" && escaped is not null) Assert.Equal("boom", escaped.Message);
+        if (kind == "foreign" && escaped is not null)
+        {
+            Assert.Equal("boom", escaped.Message);
+            Assert.Equal((hook, "TraceCB"), ((string)escaped.Data[Trainer.FailedHookKey]!, (string)escaped.Data[Trainer.FailedCallbackKey]!));
+        }
     }
 
     [Fact]

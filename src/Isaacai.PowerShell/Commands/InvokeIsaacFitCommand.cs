@@ -57,7 +57,10 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer));
+            var record = new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer);
+            if (e.Data[Trainer.FailedHookKey] is string hook)
+                record.ErrorDetails = new ErrorDetails($"The fit failed at {hook} in callback '{e.Data[Trainer.FailedCallbackKey]}': {e.Message}");
+            ThrowTerminatingError(record);
         }
         finally
         {
