@@ -67,6 +67,12 @@ Describe 'Invoke-IsaacFit' {
         $info.MessageData | Should -Match "^\{'train_loss'"
         $info.Tags | Should -Contain 'Isaacai'
         $t.Callbacks.Name | Should -Not -Contain 'ProgressCB'
+        $ProgressPreference = 'Ignore'
+        $seen = @{}
+        Add-IsaacCallback $t before_fit { $seen.Progress = @($_.Callbacks | Where-Object Name -EQ 'ProgressCB').Count } -Name Probe | Out-Null
+        Invoke-IsaacFit $t | Out-Null
+        $seen.Progress | Should -Be 0
+        Remove-IsaacCallback $t -Name Probe
         $verbose = Invoke-IsaacFit $t -Epochs 2 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         $verbose.Message | Should -Match '^Fitting 2 epoch\(s\).*BasicTrainCB, MetricsCB'
     }

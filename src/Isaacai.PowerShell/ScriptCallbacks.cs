@@ -111,7 +111,10 @@ public sealed class PSClassCallback : ScriptCallback
     {
         var method = _methods[hook];
         try { method.Invoke(Instance, method.GetParameters().Length == 0 ? [] : [trainer]); }
-        catch (TargetInvocationException e) when (e.InnerException is not null) { throw e.InnerException; }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw(); // keeps the script's stack
+        }
     }
 }
 

@@ -34,8 +34,7 @@ public sealed class GetIsaacDatasetCommand : PSCmdlet
             if (Full)
             {
                 var folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-                bool missing = FashionMnist.FileNames.Any(f => !File.Exists(System.IO.Path.Combine(folder, f)) && !File.Exists(System.IO.Path.Combine(folder, f + ".gz")));
-                if (missing && !ShouldProcess(folder, "Download Fashion-MNIST")) return;
+                if (!FashionMnist.HasAllFiles(folder) && !ShouldProcess(folder, "Download Fashion-MNIST")) return;
                 data = FashionMnist.Load(folder, new PipelineReporter(this));
             }
             else data = FashionMnist.LoadSample();

@@ -76,5 +76,5 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
 
     private bool ProgressIsShown() =>
         !LanguagePrimitives.TryConvertTo(SessionState.PSVariable.GetValue("ProgressPreference"), out ActionPreference preference)
-        || preference != ActionPreference.SilentlyContinue;
+        || preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
 }

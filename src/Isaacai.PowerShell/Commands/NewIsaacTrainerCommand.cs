@@ -42,7 +42,9 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
     public object? GetDynamicParameters()
     {
         if (Type == nameof(Trainer)) return null;
-        var taken = typeof(NewIsaacTrainerCommand).GetProperties().Select(p => p.Name).ToList();
+        var taken = typeof(NewIsaacTrainerCommand).GetProperties()
+            .Where(p => p.IsDefined(typeof(ParameterAttribute), inherit: true)).Select(p => p.Name)
+            .Concat(CommonParameters).Concat(OptionalCommonParameters).ToList();
         _typeParameters = TrainerTypes.DynamicParameters(TrainerTypes.Resolve(Type), taken);
         return _typeParameters;
     }

@@ -43,9 +43,12 @@ public static class FashionMnist
     public static DatasetDict Load(string? cacheFolder = null, ILogger? logger = null)
     {
         var folder = cacheFolder ?? DefaultCacheFolder;
-        if (!FileNames.All(name => FindFile(folder, name) is not null)) Fetch(folder, logger ?? NullLogger.Instance);
+        if (!HasAllFiles(folder)) Fetch(folder, logger ?? NullLogger.Instance);
         return LoadFolder(folder);
     }
+
+    /// <summary>Whether the folder holds all four IDX files (each plain or gzipped), so loading needs no fetch.</summary>
+    public static bool HasAllFiles(string folder) => FileNames.All(name => FindFile(folder, name) is not null);
 
     /// <summary>Reads the four IDX files of a folder into normalised tensors: x [N,1,28,28] float32, y [N] int64.</summary>
     public static DatasetDict LoadFolder(string folder)
