@@ -12,10 +12,15 @@ public static class TrainerTypes
     private static readonly HashSet<string> BaseParameterNames = typeof(Trainer).GetConstructors()
         .SelectMany(c => c.GetParameters()).Select(p => p.Name!).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+    // A loaded assembly's types never change, so each is scanned once; dynamic ones (PowerShell classes) every time.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Assembly, Type[]> TrainersByAssembly = new();
+
     /// <summary>Every concrete Trainer type in the loaded assemblies, PowerShell classes included.</summary>
     public static IEnumerable<Type> All() => AppDomain.CurrentDomain.GetAssemblies()
-        .SelectMany(LoadableTypes)
-        .Where(t => typeof(Trainer).IsAssignableFrom(t) && !t.IsAbstract && t.IsPublic);
+        .SelectMany(assembly => assembly.IsDynamic ? TrainersIn(assembly) : TrainersByAssembly.GetOrAdd(assembly, TrainersIn));
+
+    private static Type[] TrainersIn(Assembly assembly) =>
+        LoadableTypes(assembly).Where(t => typeof(Trainer).IsAssignableFrom(t) && !t.IsAbstract && t.IsPublic).ToArray();
 
     /// <summary>The short name users type: <c>Momentum</c> for <c>MomentumTrainer</c>.</summary>
     public static string ShortName(Type type) =>
