@@ -57,6 +57,13 @@ public class Trainer
     public bool FitsTrain { get; private set; }
     public bool FitsValid { get; private set; }
 
+    /// <summary>
+    /// Whether the running phase (train or valid) is the first, or the last, of its epoch: an epoch runs a
+    /// train phase then a valid phase, either of which a fit may leave out.
+    /// </summary>
+    public bool FirstPhaseOfEpoch => Training || !FitsTrain;
+    public bool LastPhaseOfEpoch => !Training || !FitsValid;
+
     /// <summary>Where callbacks log; the engine never writes to the console itself.</summary>
     public ILogger Logger { get; set; } = NullLogger.Instance;
 

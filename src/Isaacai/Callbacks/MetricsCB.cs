@@ -35,10 +35,10 @@ public class MetricsCB : Callback
 
     public override void BeforeEpoch(Trainer trainer)
     {
-        if (IsFirstPhase(trainer)) { _clock.Restart(); _hasTrainLoss = false; }
+        if (trainer.FirstPhaseOfEpoch) { _clock.Restart(); _hasTrainLoss = false; }
         _lossSum = 0;
         _samples = 0;
-        if (IsMetricPhase(trainer))
+        if (trainer.LastPhaseOfEpoch) // metrics are measured in the phase that makes the record
             foreach (var metric in Metrics.Values) metric.Reset();
     }
 
@@ -48,7 +48,7 @@ public class MetricsCB : Callback
         long size = batch.Size;
         _lossSum += trainer.Loss!.item<float>() * size;
         _samples += size;
-        if (IsMetricPhase(trainer))
+        if (trainer.LastPhaseOfEpoch)
             foreach (var metric in Metrics.Values) metric.Update(trainer.Preds!, batch.Y);
     }
 
@@ -56,7 +56,7 @@ public class MetricsCB : Callback
     {
         double meanLoss = _samples == 0 ? double.NaN : _lossSum / _samples;
         if (trainer.Training) { _trainLoss = meanLoss; _hasTrainLoss = true; }
-        if (!IsLastPhase(trainer)) return;
+        if (!trainer.LastPhaseOfEpoch) return;
 
         var record = new EpochRecord(
             Metrics.Select(m => KeyValuePair.Create(m.Key, m.Value.Compute())),
@@ -68,8 +68,4 @@ public class MetricsCB : Callback
         trainer.Logger.LogInformation("{Record}", record.ToString()); // as a string: a dictionary would be logged as a list
         trainer.Reporter.EpochCompleted(record);
     }
-
-    private static bool IsFirstPhase(Trainer trainer) => trainer.Training || !trainer.FitsTrain;
-    private static bool IsLastPhase(Trainer trainer) => !trainer.Training || !trainer.FitsValid;
-    private static bool IsMetricPhase(Trainer trainer) => !trainer.Training || !trainer.FitsValid;
 }

@@ -7,7 +7,7 @@ public class ProgressCB : Callback
 
     public override void BeforeEpoch(Trainer trainer)
     {
-        bool firstPhase = trainer.Training || !trainer.FitsTrain;
+        bool firstPhase = trainer.FirstPhaseOfEpoch;
         if (firstPhase)
             trainer.Reporter.Progress(new TrainingProgress(LoopLevel.Fit, trainer.Epoch, trainer.NEpochs, $"Epoch {trainer.Epoch + 1} of {trainer.NEpochs}"));
         int phases = (trainer.FitsTrain ? 1 : 0) + (trainer.FitsValid ? 1 : 0);

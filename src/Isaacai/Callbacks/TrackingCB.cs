@@ -29,7 +29,7 @@ public class TrackingCB : Callback
 
     public override void BeforeEpoch(Trainer trainer)
     {
-        if (trainer.Training || !trainer.FitsTrain) { _clock.Restart(); _epochTrainLoss = null; }
+        if (trainer.FirstPhaseOfEpoch) { _clock.Restart(); _epochTrainLoss = null; }
         _epochStart = Losses(trainer).Count;
     }
 
@@ -40,7 +40,7 @@ public class TrackingCB : Callback
         var losses = Losses(trainer);
         double mean = losses.Count > _epochStart ? losses.Skip(_epochStart).Average() : double.NaN;
         if (trainer.Training) _epochTrainLoss = mean;
-        if (trainer.Training && trainer.FitsValid) return; // the record waits for the valid phase
+        if (!trainer.LastPhaseOfEpoch) return; // the record waits for the valid phase
         _epochs.Add(new EpochRecord([], _epochTrainLoss, trainer.Training ? null : mean, trainer.Epoch, _clock.Elapsed));
     }
 
