@@ -28,6 +28,10 @@ public sealed class GetIsaacDatasetCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
+        bool sampling = MyInvocation.BoundParameters.ContainsKey(nameof(Sample));
+        if (sampling && Sample >= 1 && (Sample != Math.Floor(Sample) || Sample > int.MaxValue))
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Sample {Sample} is neither a fraction below 1 nor a whole number of samples."),
+                "InvalidSample", ErrorCategory.InvalidArgument, Sample));
         try
         {
             DatasetDict data;
@@ -38,7 +42,7 @@ public sealed class GetIsaacDatasetCommand : PSCmdlet
                 data = FashionMnist.Load(folder, new PipelineReporter(this));
             }
             else data = FashionMnist.LoadSample();
-            WriteObject(MyInvocation.BoundParameters.ContainsKey(nameof(Sample)) ? SampleOf(data) : data);
+            WriteObject(sampling ? SampleOf(data) : data);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or HttpRequestException)
         {
@@ -49,10 +53,8 @@ public sealed class GetIsaacDatasetCommand : PSCmdlet
     /// <summary>Below 1, a fraction of each split; from 1 up, a whole number of samples per split.</summary>
     private DatasetDict SampleOf(DatasetDict data)
     {
-        if (Sample < 1) return Isaac.SampleDatasetDict(data, Sample, Seed);
-        if (Sample != Math.Floor(Sample) || Sample > int.MaxValue)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Sample {Sample} is neither a fraction below 1 nor a whole number of samples."),
-                "InvalidSample", ErrorCategory.InvalidArgument, Sample));
-        return Isaac.SampleDatasetDict(data, (int)Sample, Seed);
+        var sampled = Sample < 1 ? Isaac.SampleDatasetDict(data, Sample, Seed) : Isaac.SampleDatasetDict(data, (int)Sample, Seed);
+        foreach (var split in data.Values) split.Dispose(); // the sample is a copy: free the native memory of the whole now
+        return sampled;
     }
 }
