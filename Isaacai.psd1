@@ -1,5 +1,7 @@
 @{
     RootModule           = 'Isaacai.psm1'
+    # Loaded at import, so that [TorchSharp.torch] and [Isaacai.*] types resolve before any command has run.
+    RequiredAssemblies   = @('TorchSharp.dll', 'Isaacai.dll')
     NestedModules        = @('Isaacai.PowerShell.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f6c0e-3f4b-4d7e-9a35-1c8e6f2d9a41'
@@ -10,7 +12,8 @@
     CompatiblePSEditions = @('Core')
     CmdletsToExport      = @(
         'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
-        'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed'
+        'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
+        'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

@@ -80,10 +80,11 @@ function Build-Module {
         Copy-Changed (Join-Path $publish $file) (Join-Path $out $file)
         $staged.Add($file)
     }
-    $sample = 'datasets/fashion-mnist-sample'
-    foreach ($file in Get-ChildItem (Join-Path $publish $sample) -File) {
-        Copy-Changed $file.FullName (Join-Path $out "$sample/$($file.Name)")
-        $staged.Add("$sample/$($file.Name)")
+    foreach ($dataset in 'datasets/fashion-mnist-sample', 'datasets/palmer-penguins') {
+        foreach ($file in Get-ChildItem (Join-Path $publish $dataset) -File) {
+            Copy-Changed $file.FullName (Join-Path $out "$dataset/$($file.Name)")
+            $staged.Add("$dataset/$($file.Name)")
+        }
     }
     $moduleFiles = @{
         'Isaacai.psd1' = 'Isaacai.psd1'

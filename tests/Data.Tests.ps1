@@ -90,7 +90,7 @@ Describe 'New-IsaacCallback' {
 
     It 'rejects settings that do not apply, unknown metrics and unknown callbacks' {
         { New-IsaacCallback BasicTrain -Momentum 0.5 } | Should -Throw -ErrorId 'InvalidCallbackArgument,*' -ExpectedMessage '*-Momentum applies only to the Momentum callback*'
-        { New-IsaacCallback Metrics -Metric F1 } | Should -Throw -ExpectedMessage "*'F1' is not a known metric*Accuracy*"
+        { New-IsaacCallback Metrics -Metric Precision } | Should -Throw -ExpectedMessage "*'Precision' is not a known metric*Accuracy*F1*Rmse*Mae*"
         { New-IsaacCallback Nope } | Should -Throw -ExpectedMessage '*Valid callbacks:*BasicTrain*'
     }
 

@@ -48,3 +48,19 @@ function Invoke-InNewRunspace([scriptblock] $Script) {
     }
     finally { $ps.Dispose() }
 }
+
+# The shipped penguins table (344 rows, 11 with an NA), as Import-Csv gives it.
+$global:PenguinsCsv = Join-Path $env:ISAACAI_MODULE 'datasets/palmer-penguins/penguins.csv'
+
+# Runs a script in a new pwsh process that imports the built module: a new session, as a user's next one.
+# The script's last output is returned, through JSON.
+function Invoke-InNewProcess([string] $Script) {
+    $file = Join-Path ([IO.Path]::GetTempPath()) "isaacai-$([guid]::NewGuid()).ps1"
+    Set-Content -Path $file -Value "`$ErrorActionPreference = 'Stop'; Import-Module '$env:ISAACAI_MODULE/Isaacai.psd1'; [TorchSharp.torch]::set_num_threads(1)`n$Script"
+    try {
+        $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $file
+        if ($LASTEXITCODE -ne 0) { throw "The new pwsh process failed ($LASTEXITCODE): $json" }
+        $json | ConvertFrom-Json
+    }
+    finally { Remove-Item $file -ErrorAction Ignore }
+}

@@ -100,3 +100,24 @@ Describe 'Trainer subclasses surface their constructor parameters (the seed''s i
             Should -Throw -ExpectedMessage "*'Nope' is not a trainer type*Momentum*"
     }
 }
+
+Describe 'New-IsaacTrainer defaults' {
+    It 'picks the loss, metrics and callbacks of the data''s task when none are given' {
+        $classes = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue
+        $t = New-IsaacTrainer -DataLoaders ($classes | New-IsaacDataLoaders) -Model ($classes | New-IsaacMlp -HiddenSize 4)
+        $t.LossFunc.GetType().Name | Should -Be 'CrossEntropyLoss'
+        $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'DeviceCB'
+        @($t.Callbacks[1].Metrics.Keys) | Should -Be 'Accuracy', 'F1'
+        $numbers = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target body_mass_g -MissingValue Drop -WarningAction SilentlyContinue
+        $r = New-IsaacTrainer -DataLoaders ($numbers | New-IsaacDataLoaders) -Model ($numbers | New-IsaacMlp -HiddenSize 4)
+        $r.LossFunc.GetType().Name | Should -Be 'MSELoss'
+        @($r.Callbacks[1].Metrics.Keys) | Should -Be 'Rmse', 'Mae'
+    }
+
+    It 'asks for a loss when the data does not say what its targets are' {
+        $x = [TorchSharp.torch]::randn([long[]](8, 3))
+        $y = [TorchSharp.torch]::randn([long[]](8, 1))
+        $dd = [Isaacai.Data.DatasetDict]::FromTensors([ValueTuple[TorchSharp.torch+Tensor, TorchSharp.torch+Tensor]]::new($x, $y), [ValueTuple[TorchSharp.torch+Tensor, TorchSharp.torch+Tensor]]::new($x, $y), $null)
+        { New-IsaacTrainer -DataLoaders ($dd | New-IsaacDataLoaders) -Model (New-IsaacMlp 4 -InputSize 3 -OutputSize 1) } | Should -Throw '*give -LossFunction*'
+    }
+}

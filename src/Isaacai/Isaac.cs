@@ -31,7 +31,7 @@ public static class Isaac
     {
         ArgumentNullException.ThrowIfNull(dd);
         using var generator = new Generator((ulong)seed);
-        var sampled = new DatasetDict();
+        var sampled = new DatasetDict { Target = dd.Target }.WithProcessor(dd.Processor);
         foreach (var (name, split) in dd)
         {
             using var permutation = randperm(split.Count, generator: generator);

@@ -38,6 +38,10 @@ public static class Losses
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
+    /// <summary>The usual loss of a task: cross-entropy for classes, mean squared error for a number.</summary>
+    public static nn.Module<Tensor, Tensor, Tensor> ForTarget(Data.TargetSpec target) =>
+        FromName(target.Task == Data.TaskKind.Classification ? "CrossEntropy" : "MSE");
+
     public static nn.Module<Tensor, Tensor, Tensor> FromName(string name) => Factories.TryGetValue(name, out var create)
         ? create()
         : throw new ArgumentException($"'{name}' is not a known loss function; valid losses are: {string.Join(", ", Names)}.", nameof(name));

@@ -142,6 +142,7 @@ public class CallbackTests
         Assert.IsType<MulticlassAccuracy>(MetricNames.Create("accuracy"));
         Assert.Contains("Adam", Assert.Throws<ArgumentException>(() => Optimizers.FromName("Adamm")).Message);
         Assert.Contains("CrossEntropy", Assert.Throws<ArgumentException>(() => Losses.FromName("Cross")).Message);
-        Assert.Contains("Accuracy", Assert.Throws<ArgumentException>(() => MetricNames.Create("F1")).Message);
+        Assert.Contains("Accuracy", Assert.Throws<ArgumentException>(() => MetricNames.Create("Precision")).Message);
+        Assert.IsType<MacroF1>(MetricNames.Create("f1"));
     }
 }

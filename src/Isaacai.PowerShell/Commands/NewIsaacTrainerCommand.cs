@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using Isaacai.Callbacks;
 using Isaacai.Data;
+using Isaacai.Metrics;
 using static TorchSharp.torch;
 
 namespace Isaacai.PowerShell.Commands;
@@ -21,19 +23,21 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
     [Parameter(Mandatory = true)]
     public DataLoaders DataLoaders { get; set; } = null!;
 
-    [Parameter(Mandatory = true)]
+    /// <summary>A loss name or module; by default the usual loss of the data's task (CrossEntropy for classes, MSE for a number).</summary>
+    [Parameter]
     [ArgumentCompleter(typeof(LossNameCompleter))]
-    public object LossFunction { get; set; } = null!;
+    public object? LossFunction { get; set; }
 
-    [Parameter(Mandatory = true)]
+    [Parameter]
     [ArgumentCompleter(typeof(OptimizerNameCompleter))]
-    public object Optimizer { get; set; } = null!;
+    public object Optimizer { get; set; } = "Adam";
 
     [Parameter(Mandatory = true)]
     public nn.Module<Tensor, Tensor> Model { get; set; } = null!;
 
+    /// <summary>The callbacks; for the plain Trainer, by default BasicTrain, Metrics (the task's usual metrics) and Device.</summary>
     [Parameter]
-    public object[] Callback { get; set; } = [];
+    public object[]? Callback { get; set; }
 
     [Parameter]
     [ValidateRange(double.Epsilon, double.MaxValue)]
@@ -64,13 +68,24 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
         }
     }
 
+    /// <summary>What a fit needs to train and report: the plain step, the task's metrics (loss only if unknown), the device.</summary>
+    private List<Callback> DefaultCallbacks() =>
+    [
+        new BasicTrainCB(),
+        new MetricsCB(DataLoaders.Target is { } target ? MetricNames.ForTarget(target) : []),
+        new DeviceCB(),
+    ];
+
     private object? Argument(System.Reflection.ParameterInfo parameter) => parameter.Name switch
     {
         "dls" => DataLoaders,
-        "lossFunc" => TorchObjects.Loss(LossFunction),
+        "lossFunc" => LossFunction is not null ? TorchObjects.Loss(LossFunction)
+            : DataLoaders.Target is { } target ? Losses.ForTarget(target)
+            : throw new ArgumentException($"The data loaders do not say what their targets are, so no loss follows from them: give -LossFunction ({string.Join(", ", Losses.Names)})."),
         "optFunc" => TorchObjects.Optimizer(Optimizer),
         "model" => Model,
-        "callbacks" => Callback.Select(CallbackAdapter.FromObject).ToList(),
+        // A subclass brings its own callbacks, as the seed's MomentumTrainer does; the plain Trainer gets the usual ones.
+        "callbacks" => Callback?.Select(CallbackAdapter.FromObject).ToList() ?? (parameter.Member.DeclaringType == typeof(Trainer) ? DefaultCallbacks() : []),
         "lr" => LearningRate,
         _ when _typeParameters?[TrainerTypes.ParameterName(parameter)] is { IsSet: true } set =>
             LanguagePrimitives.ConvertTo(set.Value, parameter.ParameterType, System.Globalization.CultureInfo.InvariantCulture),

@@ -31,7 +31,12 @@ public class MetricsCB : Callback
     /// <summary>The records of the current (or last) fit.</summary>
     public IReadOnlyList<EpochRecord> Records => _records;
 
-    public override void BeforeFit(Trainer trainer) => _records.Clear();
+    public override void BeforeFit(Trainer trainer)
+    {
+        _records.Clear();
+        if (trainer.Dls.Target is { Task: Data.TaskKind.Regression } target)
+            foreach (var metric in Metrics.Values.OfType<IMetricInTargetUnits>()) metric.Scale = target.Std;
+    }
 
     public override void BeforeEpoch(Trainer trainer)
     {

@@ -61,8 +61,16 @@ public sealed class DataLoaders(DataLoader train, DataLoader valid)
             throw new ArgumentException($"The dataset dict has no 'train' split; its splits are: {string.Join(", ", dd.Keys)}.", nameof(dd));
         var validName = ValidSplitNames.FirstOrDefault(dd.ContainsKey)
             ?? throw new ArgumentException($"The dataset dict has no validation split (one of {string.Join(", ", ValidSplitNames)}); its splits are: {string.Join(", ", dd.Keys)}.", nameof(dd));
-        return new DataLoaders(new DataLoader(train, batchSize, shuffle: true), new DataLoader(dd[validName], batchSize, shuffle: false));
+        return new DataLoaders(new DataLoader(train, batchSize, shuffle: true), new DataLoader(dd[validName], batchSize, shuffle: false))
+            { Target = dd.Target, Processor = dd.Processor };
     }
 
-    public override string ToString() => $"DataLoaders(train: {Train.BatchCount} batches, valid: {Valid.BatchCount} batches, batch size {Train.BatchSize})";
+    /// <summary>What the targets are, where known: it picks a trainer's default loss and metrics, and names predictions.</summary>
+    public TargetSpec? Target { get; init; }
+
+    /// <summary>The tabular preprocessing the data went through, if any; a saved model keeps it.</summary>
+    public Tabular.TabularProcessor? Processor { get; init; }
+
+    public override string ToString() => $"DataLoaders(train: {Train.BatchCount} batches, valid: {Valid.BatchCount} batches, batch size {Train.BatchSize}"
+        + (Target is null ? ")" : $"; target {Target})");
 }

@@ -25,6 +25,10 @@ public static class FashionMnist
     public const string TestImages = "t10k-images-idx3-ubyte", TestLabels = "t10k-labels-idx1-ubyte";
     public static readonly IReadOnlyList<string> FileNames = [TrainImages, TrainLabels, TestImages, TestLabels];
 
+    /// <summary>The ten kinds of clothing, by label.</summary>
+    public static readonly TargetSpec Target = TargetSpec.Classification("label",
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+
     private const int Side = 28, Pixels = Side * Side, Classes = 10, NpmTestPerClass = 1000;
 
     /// <summary><c>$XDG_CACHE_HOME/isaacai/fashion-mnist</c>, else <c>~/.cache/isaacai/fashion-mnist</c>.</summary>
@@ -54,7 +58,7 @@ public static class FashionMnist
     public static DatasetDict LoadFolder(string folder)
     {
         var raw = ReadRaw(folder);
-        return new DatasetDict { ["train"] = ToDataset(raw.TrainImages, raw.TrainLabels), ["test"] = ToDataset(raw.TestImages, raw.TestLabels) };
+        return new DatasetDict { ["train"] = ToDataset(raw.TrainImages, raw.TrainLabels), ["test"] = ToDataset(raw.TestImages, raw.TestLabels), Target = Target };
     }
 
     /// <summary>The undecoded IDX arrays of a folder, checked for shape and matching counts.</summary>

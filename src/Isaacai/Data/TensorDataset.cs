@@ -31,8 +31,30 @@ public sealed class TensorDataset : IDisposable
     public override string ToString() => $"TensorDataset({Count} samples, x [{string.Join(", ", X.shape)}], y [{string.Join(", ", Y.shape)}])";
 }
 
-/// <summary>Named splits of a dataset, such as <c>train</c> and <c>test</c>; names ignore case.</summary>
+/// <summary>
+/// Named splits of a dataset, such as <c>train</c> and <c>test</c>; names ignore case. <see cref="Target"/>
+/// says what the targets are, and <see cref="Processor"/> how a table's rows became inputs, where known.
+/// </summary>
 public sealed class DatasetDict() : Dictionary<string, TensorDataset>(StringComparer.OrdinalIgnoreCase)
 {
-    public override string ToString() => "DatasetDict(" + string.Join(", ", this.Select(kv => $"{kv.Key}: {kv.Value.Count}")) + ")";
+    private TargetSpec? _target;
+
+    /// <summary>What the targets are (classes or a number), where known; the processor's target for tabular data.</summary>
+    public TargetSpec? Target { get => Processor?.Target ?? _target; set => _target = value; }
+
+    /// <summary>The fitted preprocessing of tabular data; null for data that came as tensors.</summary>
+    public Tabular.TabularProcessor? Processor { get; private set; }
+
+    public DatasetDict WithProcessor(Tabular.TabularProcessor? processor)
+    {
+        Processor = processor;
+        return this;
+    }
+
+    /// <summary>A <c>train</c> and a <c>valid</c> split from tensors: inputs first, targets second (class indices or numbers).</summary>
+    public static DatasetDict FromTensors((Tensor X, Tensor Y) train, (Tensor X, Tensor Y) valid, TargetSpec? target = null) =>
+        new() { ["train"] = new TensorDataset(train.X, train.Y), ["valid"] = new TensorDataset(valid.X, valid.Y), Target = target };
+
+    public override string ToString() => "DatasetDict(" + string.Join(", ", this.Select(kv => $"{kv.Key}: {kv.Value.Count}"))
+        + (Target is null ? "" : $"; target {Target}") + ")";
 }

@@ -1,0 +1,53 @@
+using System.Management.Automation;
+using Isaacai.Inference;
+using Isaacai.SavedModels;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>
+/// Export-IsaacModel: a trainer's model (or a predictor) to one file with its weights, architecture, target
+/// and preprocessing; or, to a .safetensors path, just the weights for PyTorch. Written atomically.
+/// </summary>
+[Cmdlet(VerbsData.Export, "IsaacModel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TrainerSet)]
+[OutputType(typeof(void))]
+public sealed class ExportIsaacModelCommand : PSCmdlet
+{
+    public const string TrainerSet = "Trainer", PredictorSet = "Predictor";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TrainerSet)]
+    public Trainer Trainer { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PredictorSet)]
+    public Predictor Predictor { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var predictor = ParameterSetName == TrainerSet ? Predictor.FromTrainer(Trainer) : Predictor;
+        bool weightsOnly = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        if (File.Exists(path) && NoClobber)
+        {
+            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "ModelFileExists", ErrorCategory.ResourceExists, path));
+            return;
+        }
+        var action = (File.Exists(path) ? "Overwrite with " : "Write ") + (weightsOnly ? "the model's weights (safetensors)" : "the model, its target and preprocessing");
+        if (!ShouldProcess(path, action)) return;
+        try
+        {
+            if (weightsOnly) ModelFile.SaveWeights(path, predictor.Model);
+            else ModelFile.Save(path, predictor);
+            WriteVerbose($"Wrote {predictor} to {path} ({new FileInfo(path).Length:N0} bytes)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "ModelFileNotWritten", ErrorCategory.WriteError, path));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using Isaacai.Data.Tabular;
+using Isaacai.Inference;
+using static TorchSharp.torch;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>
+/// Invoke-IsaacPredict: each input object comes back with Prediction (and, for classes, Probability and
+/// Probabilities). Rows go through the model's own preprocessing, in batches; a bad row is one error, and
+/// the other rows go on. A tensor of samples gives one prediction object per sample.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict")]
+[OutputType(typeof(PSObject))]
+public sealed class InvokeIsaacPredictCommand : PSCmdlet
+{
+    private readonly List<(PSObject Input, float[] Row)> _pending = [];
+    private Predictor _predictor = null!;
+    private long _row;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public object Model { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [AllowNull]
+    public PSObject? InputObject { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int BatchSize { get; set; } = 256;
+
+    protected override void BeginProcessing()
+    {
+        Predictor? predictor = PSValues.Unwrap(Model) switch
+        {
+            Predictor given => given,
+            Trainer trainer => Predictor.FromTrainer(trainer),
+            nn.Module<Tensor, Tensor> module => new Predictor(module),
+            _ => null,
+        };
+        if (predictor is not null) _predictor = predictor;
+        else ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Model takes a predictor (Import-IsaacModel), a trainer or a TorchSharp module; got {PSValues.Unwrap(Model)?.GetType().FullName ?? "null"}."),
+                "NotAModel", ErrorCategory.InvalidArgument, Model));
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is null) return;
+        _row++;
+        if (InputObject.BaseObject is Tensor samples)
+        {
+            Flush();
+            Run(() => { foreach (var prediction in _predictor.Predict(samples, BatchSize)) WriteObject(Shape(new PSObject(), prediction)); }, samples);
+            return;
+        }
+        var processor = _predictor.Processor;
+        if (processor is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),
+                "NoPreprocessing", ErrorCategory.InvalidArgument, InputObject));
+            return;
+        }
+        try
+        {
+            var values = new object?[processor.Features.Count];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = PSValues.Property(InputObject, processor.Features[i].Name, out bool found);
+                if (!found) throw new TabularDataException($"Row {_row} has no property '{processor.Features[i].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}.", processor.Features[i].Name, _row);
+            }
+            var row = new float[processor.Width];
+            processor.EncodeRow(values, _row, row);
+            _pending.Add((InputObject, row));
+        }
+        catch (TabularDataException e)
+        {
+            WriteError(new ErrorRecord(e, "InvalidRow", ErrorCategory.InvalidData, InputObject));
+        }
+        if (_pending.Count >= BatchSize) Flush();
+    }
+
+    protected override void EndProcessing() => Flush();
+
+    private void Flush()
+    {
+        if (_pending.Count == 0) return;
+        var batch = _pending.ToArray();
+        _pending.Clear();
+        int width = batch[0].Row.Length;
+        var data = new float[batch.Length * width];
+        for (int i = 0; i < batch.Length; i++) batch[i].Row.CopyTo(data, i * width);
+        Run(() =>
+        {
+            using var inputs = tensor(data, [batch.Length, width]);
+            var predictions = _predictor.Predict(inputs, BatchSize);
+            for (int i = 0; i < batch.Length; i++) WriteObject(Shape(batch[i].Input.Copy(), predictions[i]));
+        }, batch[0].Input);
+    }
+
+    /// <summary>A model failure (a shape mismatch in libtorch, say) is one terminating error, not a crash.</summary>
+    private void Run(Action predict, object target)
+    {
+        try { predict(); }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "PredictionFailed", ErrorCategory.InvalidOperation, target));
+        }
+    }
+
+    /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>
+    private static PSObject Shape(PSObject item, Prediction prediction)
+    {
+        Set(item, "Prediction", prediction.Value);
+        if (prediction.Probabilities is { } byClass)
+        {
+            var probabilities = new PSObject();
+            foreach (var (name, p) in byClass) probabilities.Properties.Add(new PSNoteProperty(name, p));
+            Set(item, "Probability", prediction.Probability);
+            Set(item, "Probabilities", probabilities);
+        }
+        return item;
+    }
+
+    private static void Set(PSObject item, string name, object? value)
+    {
+        if (item.Properties[name] is PSNoteProperty existing) existing.Value = value;
+        else
+        {
+            item.Properties.Remove(name);
+            item.Properties.Add(new PSNoteProperty(name, value));
+        }
+    }
+}

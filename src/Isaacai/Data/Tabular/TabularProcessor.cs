@@ -1,0 +1,117 @@
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
+namespace Isaacai.Data.Tabular;
+
+public enum FeatureKind { Numeric, Category }
+
+/// <summary>
+/// One input column as fitted: a number standardised with the train split's mean and std, or a category
+/// one-hot encoded over its known values. <see cref="Fill"/> is what a missing value becomes, if anything.
+/// </summary>
+public sealed record FeatureColumn(string Name, FeatureKind Kind, double Mean, double Std, IReadOnlyList<string> Categories, string? Fill)
+{
+    /// <summary>How many model inputs the column becomes.</summary>
+    [JsonIgnore]
+    public int Width => Kind == FeatureKind.Numeric ? 1 : Categories.Count;
+
+    public bool Equals(FeatureColumn? other) => other is not null && Name == other.Name && Kind == other.Kind
+        && Mean.Equals(other.Mean) && Std.Equals(other.Std) && Categories.SequenceEqual(other.Categories) && Fill == other.Fill;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Kind, Mean, Std, Categories.Count, Fill);
+}
+
+/// <summary>
+/// The fitted preprocessing of a table: which columns, how each is encoded, and the target. It is saved
+/// with a model, so a prediction applies exactly the transform that training did.
+/// </summary>
+public sealed class TabularProcessor
+{
+    private readonly Dictionary<string, int>[] _categoryIndex;
+
+    [JsonConstructor]
+    public TabularProcessor(IReadOnlyList<FeatureColumn> features, TargetSpec target, MissingValuePolicy missingValue)
+    {
+        Features = features ?? throw new ArgumentNullException(nameof(features));
+        Target = target ?? throw new ArgumentNullException(nameof(target));
+        MissingValue = missingValue;
+        if (features.Count == 0) throw new ArgumentException("A tabular processor needs at least one feature column.", nameof(features));
+        _categoryIndex = features.Select(f => f.Categories.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal)).ToArray();
+        Width = features.Sum(f => f.Width);
+    }
+
+    public IReadOnlyList<FeatureColumn> Features { get; }
+    public TargetSpec Target { get; }
+    public MissingValuePolicy MissingValue { get; }
+
+    /// <summary>How many inputs a model of this data takes.</summary>
+    [JsonIgnore]
+    public int Width { get; }
+
+    [JsonIgnore]
+    public IEnumerable<string> FeatureNames => Features.Select(f => f.Name);
+
+    /// <summary>
+    /// Encodes one row, given as the values of <see cref="Features"/> in order, into <paramref name="destination"/>.
+    /// <paramref name="row"/> (from 1) only names the row in errors.
+    /// </summary>
+    public void EncodeRow(IReadOnlyList<object?> values, long row, Span<float> destination)
+    {
+        if (values.Count != Features.Count) throw new ArgumentException($"Expected {Features.Count} values ({string.Join(", ", FeatureNames)}); got {values.Count}.", nameof(values));
+        if (destination.Length != Width) throw new ArgumentException($"The destination holds {destination.Length} values; a row encodes to {Width}.", nameof(destination));
+        int at = 0;
+        for (int i = 0; i < Features.Count; i++)
+        {
+            var feature = Features[i];
+            var value = values[i];
+            if (TabularValues.IsMissing(value))
+                value = feature.Fill ?? throw new TabularDataException(
+                    $"Row {row} has no value for '{feature.Name}' (null, blank or {string.Join("/", TabularValues.MissingTexts)}). This model was trained with MissingValue {MissingValue}, which fills nothing in: give a value.",
+                    feature.Name, row);
+            if (feature.Kind == FeatureKind.Numeric)
+            {
+                if (!TabularValues.TryNumber(value, out var number))
+                    throw new TabularDataException($"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a number (numbers are read in the invariant culture, such as 1234.5).", feature.Name, row);
+                destination[at++] = (float)((number - feature.Mean) / feature.Std);
+            }
+            else
+            {
+                var text = TabularValues.Text(value);
+                if (!_categoryIndex[i].TryGetValue(text, out var index))
+                    throw new TabularDataException(
+                        $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {string.Join(", ", feature.Categories)}.",
+                        feature.Name, row);
+                var block = destination.Slice(at, feature.Width);
+                block.Clear();
+                block[index] = 1;
+                at += feature.Width;
+            }
+        }
+    }
+
+    /// <summary>Every row of <paramref name="table"/> encoded: float32 [rows, <see cref="Width"/>].</summary>
+    public Tensor Transform(TabularTable table)
+    {
+        var columns = ColumnsOf(table);
+        var data = new float[(long)table.Rows.Count * Width];
+        var values = new object?[Features.Count];
+        for (int r = 0; r < table.Rows.Count; r++)
+        {
+            for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[r][columns[i]];
+            EncodeRow(values, r + 1, data.AsSpan(r * Width, Width));
+        }
+        return tensor(data, [table.Rows.Count, Width]);
+    }
+
+    /// <summary>Where each feature is in <paramref name="table"/>; an error naming any that is not there.</summary>
+    public int[] ColumnsOf(TabularTable table)
+    {
+        var columns = Features.Select(f => table.IndexOf(f.Name)).ToArray();
+        var absent = Features.Where((_, i) => columns[i] < 0).Select(f => f.Name).ToList();
+        if (absent.Count > 0)
+            throw new TabularDataException($"The input has no column {string.Join(", ", absent.Select(a => $"'{a}'"))}; this model needs {string.Join(", ", FeatureNames)}. The input's columns: {string.Join(", ", table.Columns)}.", absent[0]);
+        return columns;
+    }
+
+    public override string ToString() => $"TabularProcessor({Features.Count} columns → {Width} inputs; target {Target})";
+}

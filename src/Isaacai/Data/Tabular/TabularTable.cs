@@ -1,0 +1,107 @@
+using System.Text;
+
+namespace Isaacai.Data.Tabular;
+
+/// <summary>
+/// Rows of named columns, as they arrive: strings from a CSV file, numbers, booleans or nulls from JSON or
+/// .NET objects. Nothing is parsed or typed until a <see cref="TabularProcessor"/> is fitted to it.
+/// </summary>
+public sealed class TabularTable
+{
+    private readonly Dictionary<string, int> _index;
+
+    public TabularTable(IReadOnlyList<string> columns, IReadOnlyList<object?[]> rows)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(rows);
+        _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < columns.Count; i++)
+            if (!_index.TryAdd(columns[i], i)) throw new ArgumentException($"The column '{columns[i]}' appears twice; column names must be unique (ignoring case).", nameof(columns));
+        for (int r = 0; r < rows.Count; r++)
+            if (rows[r].Length != columns.Count)
+                throw new ArgumentException($"Row {r + 1} has {rows[r].Length} values; the table has {columns.Count} columns ({string.Join(", ", columns)}).", nameof(rows));
+        Columns = columns;
+        Rows = rows;
+    }
+
+    public IReadOnlyList<string> Columns { get; }
+    public IReadOnlyList<object?[]> Rows { get; }
+
+    /// <summary>The position of a column, ignoring case; -1 if there is none.</summary>
+    public int IndexOf(string column) => _index.GetValueOrDefault(column, -1);
+
+    /// <summary>
+    /// Rows given as name → value maps (objects from JSON, say). The columns are every name seen, in the
+    /// order first seen; a row without one of them has null (a missing value) there.
+    /// </summary>
+    public static TabularTable FromRecords(IEnumerable<IReadOnlyDictionary<string, object?>> records)
+    {
+        var columns = new List<string>();
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var list = records.ToList();
+        foreach (var record in list)
+            foreach (var name in record.Keys)
+                if (seen.TryAdd(name, columns.Count)) columns.Add(name);
+        var rows = list.Select(record =>
+        {
+            var row = new object?[columns.Count];
+            foreach (var (name, value) in record) row[seen[name]] = value;
+            return row;
+        }).ToList();
+        return new TabularTable(columns, rows);
+    }
+
+    /// <summary>Reads a CSV file with a header row (RFC 4180: commas, double quotes, CR LF or LF). Every value stays a string.</summary>
+    public static TabularTable ReadCsv(string path)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var records = ParseCsv(reader, path).ToList();
+        if (records.Count == 0) throw new InvalidDataException($"{path}: the file is empty; a CSV file needs a header row.");
+        var header = records[0];
+        var rows = new List<object?[]>(records.Count - 1);
+        for (int i = 1; i < records.Count; i++)
+        {
+            if (records[i].Length == 1 && records[i][0].Length == 0) continue; // a blank line
+            if (records[i].Length != header.Length)
+                throw new InvalidDataException($"{path}: line {i + 1} has {records[i].Length} fields; the header has {header.Length}.");
+            rows.Add(records[i]);
+        }
+        return new TabularTable(header, rows);
+    }
+
+    private static IEnumerable<string[]> ParseCsv(TextReader reader, string source)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false, any = false;
+        int c, line = 1;
+        while ((c = reader.Read()) >= 0)
+        {
+            any = true;
+            if (quoted)
+            {
+                if (c == '"')
+                {
+                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
+                    else quoted = false;
+                }
+                else { if (c == '\n') line++; field.Append((char)c); }
+                continue;
+            }
+            switch (c)
+            {
+                case '"' when field.Length == 0: quoted = true; break;
+                case ',': fields.Add(field.ToString()); field.Clear(); break;
+                case '\r' when reader.Peek() == '\n': break;
+                case '\n':
+                    fields.Add(field.ToString()); field.Clear();
+                    yield return fields.ToArray();
+                    fields.Clear(); any = false; line++;
+                    break;
+                default: field.Append((char)c); break;
+            }
+        }
+        if (quoted) throw new InvalidDataException($"{source}: a quoted field opened before line {line} is never closed.");
+        if (any) { fields.Add(field.ToString()); yield return fields.ToArray(); }
+    }
+}

@@ -1,0 +1,10 @@
+namespace Isaacai.Inference;
+
+/// <summary>
+/// One sample's prediction. <see cref="Value"/> is a class name (classification), a number in the target's
+/// own units (regression), or, for a model whose target is unknown, its raw outputs.
+/// </summary>
+public sealed record Prediction(object Value, int? ClassIndex = null, double? Probability = null, IReadOnlyDictionary<string, double>? Probabilities = null)
+{
+    public override string ToString() => Probability is { } p ? $"{Value} ({p:P1})" : Value is double[] raw ? $"[{string.Join(", ", raw)}]" : $"{Value}";
+}

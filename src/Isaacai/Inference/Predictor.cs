@@ -1,0 +1,107 @@
+using Isaacai.Data;
+using Isaacai.Data.Tabular;
+using Isaacai.Models;
+using static TorchSharp.torch;
+
+namespace Isaacai.Inference;
+
+/// <summary>
+/// A trained model with what it needs to predict: the target (class names, or a regression target's units)
+/// and, for tabular data, the preprocessing. Predictions run in batches, in eval mode, without gradients.
+/// </summary>
+public sealed class Predictor
+{
+    public const int DefaultBatchSize = 1024;
+
+    public Predictor(nn.Module<Tensor, Tensor> model, TargetSpec? target = null, TabularProcessor? processor = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Processor = processor;
+        Target = processor?.Target ?? target;
+    }
+
+    /// <summary>What a trainer has learnt: its model, with the target and preprocessing of its data.</summary>
+    public static Predictor FromTrainer(Trainer trainer) => new(trainer.Model, trainer.Dls.Target, trainer.Dls.Processor);
+
+    public nn.Module<Tensor, Tensor> Model { get; }
+    public TargetSpec? Target { get; }
+    public TabularProcessor? Processor { get; }
+
+    /// <summary>How to build the model again, when it is one of the library's own.</summary>
+    public ModelArchitecture? Architecture => (Model as IHasArchitecture)?.Architecture;
+
+    /// <summary>The model's outputs for <paramref name="inputs"/> (first dimension the sample), on the CPU.</summary>
+    public Tensor Outputs(Tensor inputs, int batchSize = DefaultBatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (inputs.dim() == 0) throw new ArgumentException("Inputs need a first dimension: one entry per sample.", nameof(inputs));
+        var device = Model.parameters().FirstOrDefault()?.device ?? CPU;
+        bool wasTraining = Model.training;
+        Model.eval();
+        try
+        {
+            using var _ = no_grad();
+            var parts = new List<Tensor>();
+            using var scope = NewDisposeScope();
+            for (long start = 0; start < inputs.shape[0]; start += batchSize)
+            {
+                var batch = inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(device);
+                parts.Add(Model.call(batch).cpu());
+            }
+            var all = parts.Count == 0 ? empty(0) : cat(parts, 0);
+            return all.MoveToOuterDisposeScope();
+        }
+        finally { Model.train(wasTraining); }
+    }
+
+    /// <summary>Predictions for samples that are already tensors (images, say): one per entry of the first dimension.</summary>
+    public IReadOnlyList<Prediction> Predict(Tensor inputs, int batchSize = DefaultBatchSize)
+    {
+        using var outputs = Outputs(inputs, batchSize);
+        return Decode(outputs);
+    }
+
+    /// <summary>Predictions for the rows of a table, through the same preprocessing as training.</summary>
+    public IReadOnlyList<Prediction> Predict(TabularTable table, int batchSize = DefaultBatchSize)
+    {
+        var processor = Processor ?? throw new InvalidOperationException("This model was not trained on a table, so it has no preprocessing to apply to rows; predict on tensors instead.");
+        using var inputs = processor.Transform(table);
+        return Predict(inputs, batchSize);
+    }
+
+    /// <summary>Turns model outputs [N, K] into predictions: classes with probabilities, numbers in the target's units, or raw outputs.</summary>
+    public IReadOnlyList<Prediction> Decode(Tensor outputs)
+    {
+        long n = outputs.shape[0];
+        if (n == 0) return [];
+        using var scope = NewDisposeScope();
+        var flat = outputs.reshape(n, -1);
+        if (Target is { Task: TaskKind.Classification } target)
+        {
+            if (flat.shape[1] != target.Classes.Count)
+                throw new InvalidOperationException($"The model gives {flat.shape[1]} outputs per sample, but the target '{target.Name}' has {target.Classes.Count} classes.");
+            var probabilities = flat.to_type(ScalarType.Float64).softmax(1).data<double>().ToArray();
+            int k = target.Classes.Count;
+            return Enumerable.Range(0, (int)n).Select(i =>
+            {
+                var row = probabilities.AsSpan(i * k, k);
+                int best = 0;
+                for (int c = 1; c < k; c++) if (row[c] > row[best]) best = c;
+                var byClass = new Dictionary<string, double>(k);
+                for (int c = 0; c < k; c++) byClass[target.Classes[c]] = row[c];
+                return new Prediction(target.Classes[best], best, row[best], byClass);
+            }).ToList();
+        }
+        var values = flat.to_type(ScalarType.Float64).data<double>().ToArray();
+        int width = (int)flat.shape[1];
+        if (Target is { Task: TaskKind.Regression } numeric)
+        {
+            if (width != 1) throw new InvalidOperationException($"The model gives {width} outputs per sample; a regression target needs one.");
+            return values.Select(v => new Prediction(v * numeric.Std + numeric.Mean)).ToList();
+        }
+        return Enumerable.Range(0, (int)n).Select(i => new Prediction(values.AsSpan(i * width, width).ToArray())).ToList();
+    }
+
+    public override string ToString() => $"Predictor({Model.GetName()}; {(Target is null ? "raw outputs" : $"target {Target}")})";
+}

@@ -1,0 +1,134 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Isaacai.Inference;
+using static TorchSharp.torch;
+
+namespace Isaacai.SavedModels;
+
+/// <summary>
+/// A trained model in one file: a zip of <c>manifest.json</c> (format version, architecture, target,
+/// preprocessing) and <c>weights.safetensors</c>. Open it with any zip tool; PyTorch reads the weights.
+/// </summary>
+public static class ModelFile
+{
+    public const string Extension = ".isaac", ManifestEntry = "manifest.json", WeightsEntry = "weights.safetensors";
+
+    private static readonly JsonSerializerOptions Json = new(Models.ModelArchitecture.Json) { WriteIndented = true };
+
+    /// <summary>
+    /// Writes <paramref name="predictor"/> to <paramref name="path"/> atomically: into a temporary file in the
+    /// same folder, flushed to disk, then renamed over the target, so a failure never leaves half a file.
+    /// </summary>
+    public static void Save(string path, Predictor predictor)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        var manifest = new ModelManifest(ModelManifest.FormatName, ModelManifest.CurrentVersion,
+            $"Isaacai {typeof(ModelFile).Assembly.GetName().Version}", DateTimeOffset.UtcNow,
+            predictor.Model.GetType().FullName ?? predictor.Model.GetName(), predictor.Architecture, predictor.Target, predictor.Processor);
+        WriteAtomically(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            using (var entry = zip.CreateEntry(ManifestEntry).Open()) JsonSerializer.Serialize(entry, manifest, Json);
+            using (var entry = zip.CreateEntry(WeightsEntry, CompressionLevel.Fastest).Open()) StateDicts.WriteSafetensors(entry, predictor.Model);
+        });
+    }
+
+    /// <summary>Writes just the weights as safetensors, for PyTorch (<c>safetensors.torch.load_file</c>), atomically.</summary>
+    public static void SaveWeights(string path, nn.Module model) => WriteAtomically(path, stream => StateDicts.WriteSafetensors(stream, model));
+
+    /// <summary>
+    /// Reads a saved model. The library's own architectures are rebuilt from the file; a model of your own
+    /// is passed as <paramref name="model"/> (a fresh instance of the same architecture) and receives the
+    /// weights. Plain weights (safetensors, or a PyTorch state dict) load into <paramref name="model"/> too,
+    /// as a predictor of raw outputs, since such files say nothing of the target.
+    /// </summary>
+    public static Predictor Load(string path, nn.Module<Tensor, Tensor>? model = null)
+    {
+        using var file = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[4];
+        bool zipped = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+        file.Position = 0;
+        if (!zipped) return LoadWeights(file, path, model);
+        ZipArchive zip;
+        try { zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path} is not an Isaacai model file: its zip archive is damaged or truncated ({e.Message}).", e); }
+        using (zip)
+        {
+            if (zip.GetEntry(ManifestEntry) is null && zip.Entries.Any(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)))
+            {
+                zip.Dispose();
+                file.Position = 0;
+                return LoadWeights(file, path, model); // torch.save's zip
+            }
+            var manifest = ReadManifest(zip, path);
+            var target = model ?? manifest.Architecture?.Build()
+                ?? throw new ArgumentException($"{path} holds a model of your own ({manifest.ModelType}), which the file cannot rebuild: pass a new instance of it as the model to load the weights into.");
+            var weights = zip.GetEntry(WeightsEntry) ?? throw new InvalidDataException($"{path} has no {WeightsEntry}; the file is incomplete.");
+            using var buffer = new MemoryStream();
+            try { using var entry = weights.Open(); entry.CopyTo(buffer); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {WeightsEntry} is corrupt ({e.Message}).", e); }
+            buffer.Position = 0;
+            LoadInto(target, Safetensors.Read(buffer, $"{path} ({WeightsEntry})"), path);
+            return new Predictor(target, manifest.Target, manifest.Preprocessing);
+        }
+    }
+
+    private static Predictor LoadWeights(Stream stream, string path, nn.Module<Tensor, Tensor>? model)
+    {
+        var state = StateDicts.Read(stream, path);
+        if (model is null)
+        {
+            foreach (var tensor in state.Values) tensor.Dispose();
+            throw new ArgumentException($"{path} holds only weights ({state.Count} tensors), not a model: pass a new instance of the model they belong to.");
+        }
+        LoadInto(model, state, path);
+        return new Predictor(model);
+    }
+
+    private static void LoadInto(nn.Module model, Dictionary<string, Tensor> state, string path)
+    {
+        try { StateDicts.LoadInto(model, state, path); }
+        finally { foreach (var tensor in state.Values) tensor.Dispose(); }
+    }
+
+    private static ModelManifest ReadManifest(ZipArchive zip, string path)
+    {
+        var entry = zip.GetEntry(ManifestEntry) ?? throw new InvalidDataException($"{path} is a zip archive but not an Isaacai model file: it has no {ManifestEntry}.");
+        ModelManifest? manifest;
+        try
+        {
+            using var stream = entry.Open();
+            manifest = JsonSerializer.Deserialize<ModelManifest>(stream, Json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: {ManifestEntry} cannot be read ({e.Message}).", e);
+        }
+        if (manifest?.Format != ModelManifest.FormatName)
+            throw new InvalidDataException($"{path}: {ManifestEntry} does not describe an Isaacai model (format '{manifest?.Format}', expected '{ModelManifest.FormatName}').");
+        if (manifest.FormatVersion > ModelManifest.CurrentVersion || manifest.FormatVersion < 1)
+            throw new InvalidDataException($"{path} is format version {manifest.FormatVersion}; this Isaacai reads version {ModelManifest.CurrentVersion}. Update Isaacai to read it.");
+        return manifest;
+    }
+
+    /// <summary>Writes through a temporary file in the same folder, flushed, then renamed over <paramref name="path"/>.</summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Isaacai.SavedModels;
+
+/// <summary>
+/// Weights as name → tensor maps (state dicts): read from safetensors or PyTorch files, written as
+/// safetensors, and loaded into a model only once every key, shape and dtype has been checked, so a bad
+/// file leaves the model as it was.
+/// </summary>
+public static class StateDicts
+{
+    /// <summary>
+    /// Reads a state dict: safetensors, or a PyTorch <c>torch.save</c> file (.pt, .pth, .bin; the zip format
+    /// PyTorch has written since 1.6), told apart by content. The caller owns the tensors.
+    /// </summary>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Read(file, path);
+    }
+
+    public static Dictionary<string, Tensor> Read(Stream stream, string source)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        stream.Position = 0;
+        if (read == 4 && magic.SequenceEqual("PK\u0003\u0004"u8)) return ReadPyTorch(stream, source);
+        if (read == 4 && magic[0] == 0x80) // a pickle protocol opcode: PyTorch's legacy (pre-1.6) format
+            throw new InvalidDataException($"{source}: a PyTorch file in the legacy format, which cannot be read here. Re-save it with PyTorch 1.6 or later (torch.save(model.state_dict(), path)), or as safetensors.");
+        return Safetensors.Read(stream, source);
+    }
+
+    private static Dictionary<string, Tensor> ReadPyTorch(Stream stream, string source)
+    {
+        Hashtable table;
+        try { table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{source}: not a PyTorch state dict that can be read here ({e.Message}). Save one with torch.save(model.state_dict(), path), or use safetensors.", e);
+        }
+        var result = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in table)
+            if (entry.Key is string key && entry.Value is Tensor tensor) result[key] = tensor;
+            else throw new InvalidDataException($"{source}: entry '{entry.Key}' is not a tensor; a state dict maps names to tensors.");
+        return result;
+    }
+
+    /// <summary>Writes the model's state dict as safetensors, which PyTorch reads with <c>safetensors.torch.load_file</c>.</summary>
+    public static void WriteSafetensors(Stream stream, nn.Module model) => Safetensors.Write(stream, model.state_dict());
+
+    /// <summary>
+    /// Copies <paramref name="state"/> into <paramref name="model"/>. Every key must be in both, with the same
+    /// shape and dtype; otherwise one error lists every difference and nothing is copied.
+    /// </summary>
+    public static void LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string source)
+    {
+        var expected = model.state_dict();
+        var problems = new List<string>();
+        var missing = expected.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var extra = state.Keys.Where(k => !expected.ContainsKey(k)).ToList();
+        if (missing.Count > 0) problems.Add($"missing from the file: {Names(missing)}");
+        if (extra.Count > 0) problems.Add($"in the file but not in the model: {Names(extra)}");
+        foreach (var (key, target) in expected)
+        {
+            if (!state.TryGetValue(key, out var loaded)) continue;
+            if (!loaded.shape.SequenceEqual(target.shape))
+                problems.Add($"'{key}' is [{string.Join(", ", loaded.shape)}] in the file but [{string.Join(", ", target.shape)}] in the model");
+            else if (loaded.dtype != target.dtype)
+                problems.Add($"'{key}' is {loaded.dtype} in the file but {target.dtype} in the model");
+        }
+        if (problems.Count > 0)
+            throw new InvalidDataException($"{source} does not fit this {model.GetName()} model, so nothing was loaded: {string.Join("; ", problems)}.");
+        using var _ = no_grad();
+        foreach (var (key, target) in expected) target.copy_(state[key]);
+    }
+
+    private static string Names(List<string> keys) =>
+        string.Join(", ", keys.Take(8).Select(k => $"'{k}'")) + (keys.Count > 8 ? $" and {keys.Count - 8} more" : "");
+}
