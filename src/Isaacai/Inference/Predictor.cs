@@ -46,7 +46,9 @@ public sealed class Predictor
             using var scope = NewDisposeScope();
             for (long start = 0; start < inputs.shape[0]; start += batchSize)
             {
-                var batch = inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(device);
+                // A copy in torch's own (aligned) memory: a tensor that wraps a managed array lies wherever .NET put
+                // it, and CPU kernels then vary in the last bit with the alignment.
+                var batch = inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(device).clone();
                 parts.Add(Model.call(batch).cpu());
             }
             var all = parts.Count == 0 ? empty(0) : cat(parts, 0);

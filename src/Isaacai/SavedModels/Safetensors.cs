@@ -62,6 +62,7 @@ public static class Safetensors
         ReadExactly(stream, headerBytes, source, "the JSON header");
 
         var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var header = JsonDocument.Parse(headerBytes);
@@ -76,6 +77,14 @@ public static class Safetensors
                 var offsets = entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 if (shape.Any(d => d < 0) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
                     throw new InvalidDataException($"{source}: tensor '{property.Name}' has a bad shape or byte range.");
+                // Checked before anything is allocated: a corrupt shape must not ask for terabytes.
+                long expected;
+                try { expected = shape.Aggregate(SizeOf(type), (n, d) => checked(n * d)); }
+                catch (OverflowException) { expected = -1; }
+                if (expected != offsets[1] - offsets[0])
+                    throw new InvalidDataException($"{source}: tensor '{property.Name}' ({type} [{string.Join(", ", shape)}]) needs {(expected < 0 ? "more than 2^63" : expected)} bytes; its byte range holds {offsets[1] - offsets[0]}.");
+                if (!names.Add(property.Name))
+                    throw new InvalidDataException($"{source}: tensor '{property.Name}' appears twice in the header.");
                 entries.Add((property.Name, type, shape, offsets[0], offsets[1]));
             }
         }
@@ -110,6 +119,14 @@ public static class Safetensors
             throw;
         }
     }
+
+    private static long SizeOf(ScalarType type) => type switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1, // I8, U8, BOOL
+    };
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string source, string what)
     {

@@ -54,7 +54,8 @@ public static class TabularDatasets
             Tensor y = classOf is not null
                 ? tensor(split.Select(r => classOf[TabularValues.Text(table.Rows[r][target])]).ToArray(), [split.Count])
                 : tensor(split.Select(r => (float)((targetNumbers![r] - targetSpec.Mean) / targetSpec.Std)).ToArray(), [split.Count, 1]);
-            return new TensorDataset(tensor(x, [split.Count, processor.Width]), y);
+            using var wrapped = tensor(x, [split.Count, processor.Width]);
+            return new TensorDataset(wrapped.clone(), y); // in torch's aligned memory, so training repeats bit for bit
         }
         return new DatasetDict { ["train"] = Encode(train), ["valid"] = Encode(valid) }.WithProcessor(processor);
     }

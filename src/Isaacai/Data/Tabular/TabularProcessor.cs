@@ -100,7 +100,10 @@ public sealed class TabularProcessor
             for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[r][columns[i]];
             EncodeRow(values, r + 1, data.AsSpan(r * Width, Width));
         }
-        return tensor(data, [table.Rows.Count, Width]);
+        // tensor(float[]) wraps the managed array wherever it lies; a copy is aligned as torch aligns its own
+        // memory, so the same rows always meet the same kernels and predict the same, bit for bit.
+        using var wrapped = tensor(data, [table.Rows.Count, Width]);
+        return wrapped.clone();
     }
 
     /// <summary>Where each feature is in <paramref name="table"/>; an error naming any that is not there.</summary>

@@ -57,24 +57,25 @@ public sealed class TabularTable
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var records = ParseCsv(reader, path).ToList();
         if (records.Count == 0) throw new InvalidDataException($"{path}: the file is empty; a CSV file needs a header row.");
-        var header = records[0];
+        var header = records[0].Fields;
         var rows = new List<object?[]>(records.Count - 1);
-        for (int i = 1; i < records.Count; i++)
+        foreach (var (line, fields) in records.Skip(1))
         {
-            if (records[i].Length == 1 && records[i][0].Length == 0) continue; // a blank line
-            if (records[i].Length != header.Length)
-                throw new InvalidDataException($"{path}: line {i + 1} has {records[i].Length} fields; the header has {header.Length}.");
-            rows.Add(records[i]);
+            if (fields.Length == 1 && fields[0].Length == 0) continue; // a blank line
+            if (fields.Length != header.Length)
+                throw new InvalidDataException($"{path}: line {line} has {fields.Length} fields; the header has {header.Length}.");
+            rows.Add(fields);
         }
         return new TabularTable(header, rows);
     }
 
-    private static IEnumerable<string[]> ParseCsv(TextReader reader, string source)
+    /// <summary>The records, each with the line it starts on (a quoted field may hold line breaks).</summary>
+    private static IEnumerable<(int Line, string[] Fields)> ParseCsv(TextReader reader, string source)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
         bool quoted = false, any = false;
-        int c, line = 1;
+        int c, line = 1, start = 1;
         while ((c = reader.Read()) >= 0)
         {
             any = true;
@@ -95,13 +96,13 @@ public sealed class TabularTable
                 case '\r' when reader.Peek() == '\n': break;
                 case '\n':
                     fields.Add(field.ToString()); field.Clear();
-                    yield return fields.ToArray();
-                    fields.Clear(); any = false; line++;
+                    yield return (start, fields.ToArray());
+                    fields.Clear(); any = false; start = ++line;
                     break;
                 default: field.Append((char)c); break;
             }
         }
         if (quoted) throw new InvalidDataException($"{source}: a quoted field opened before line {line} is never closed.");
-        if (any) { fields.Add(field.ToString()); yield return fields.ToArray(); }
+        if (any) { fields.Add(field.ToString()); yield return (start, fields.ToArray()); }
     }
 }
