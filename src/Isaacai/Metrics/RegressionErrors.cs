@@ -2,42 +2,44 @@ using static TorchSharp.torch;
 
 namespace Isaacai.Metrics;
 
-/// <summary>Root mean squared error, in the target's own units (see <see cref="IMetricInTargetUnits"/>).</summary>
-public sealed class Rmse : IMetricInTargetUnits
+/// <summary>
+/// A mean over samples of an error between prediction and target, in the target's own units (see
+/// <see cref="IMetricInTargetUnits"/>): the shared part of <see cref="Rmse"/> and <see cref="Mae"/>.
+/// </summary>
+public abstract class MeanErrorMetric : IMetricInTargetUnits
 {
-    public double Scale { get; set; } = 1;
-
     private double _sum;
     private long _count;
+
+    public double Scale { get; set; } = 1;
 
     public void Reset() => (_sum, _count) = (0, 0);
 
     public void Update(Tensor preds, Tensor targets)
     {
         using var scope = NewDisposeScope();
-        _sum += preds.flatten().sub(targets.flatten()).square().sum().item<float>();
+        _sum += ErrorOf(preds.flatten().sub(targets.flatten())).to_type(ScalarType.Float64).sum().item<double>();
         _count += targets.shape[0];
     }
 
-    public double Compute() => _count == 0 ? double.NaN : Math.Sqrt(_sum / _count) * Scale;
+    public double Compute() => _count == 0 ? double.NaN : Finish(_sum / _count) * Scale;
+
+    /// <summary>Each sample's error from its difference, prediction − target.</summary>
+    protected abstract Tensor ErrorOf(Tensor difference);
+
+    /// <summary>The figure from the mean error.</summary>
+    protected virtual double Finish(double meanError) => meanError;
 }
 
-/// <summary>Mean absolute error, in the target's own units (see <see cref="IMetricInTargetUnits"/>).</summary>
-public sealed class Mae : IMetricInTargetUnits
+/// <summary>Root mean squared error.</summary>
+public sealed class Rmse : MeanErrorMetric
 {
-    public double Scale { get; set; } = 1;
+    protected override Tensor ErrorOf(Tensor difference) => difference.square();
+    protected override double Finish(double meanError) => Math.Sqrt(meanError);
+}
 
-    private double _sum;
-    private long _count;
-
-    public void Reset() => (_sum, _count) = (0, 0);
-
-    public void Update(Tensor preds, Tensor targets)
-    {
-        using var scope = NewDisposeScope();
-        _sum += preds.flatten().sub(targets.flatten()).abs().sum().item<float>();
-        _count += targets.shape[0];
-    }
-
-    public double Compute() => _count == 0 ? double.NaN : _sum / _count * Scale;
+/// <summary>Mean absolute error.</summary>
+public sealed class Mae : MeanErrorMetric
+{
+    protected override Tensor ErrorOf(Tensor difference) => difference.abs();
 }
