@@ -45,10 +45,7 @@ public static class ModelFile
     public static Predictor Load(string path, nn.Module<Tensor, Tensor>? model = null)
     {
         using var file = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[4];
-        bool zipped = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
-        file.Position = 0;
-        if (!zipped) return LoadWeights(file, path, model);
+        if (!StateDicts.IsZip(file)) return LoadWeights(file, path, model);
         ZipArchive zip;
         try { zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path} is not an Isaacai model file: its zip archive is damaged or truncated ({e.Message}).", e); }

@@ -23,13 +23,21 @@ public static class StateDicts
 
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
-        Span<byte> magic = stackalloc byte[4];
-        int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        if (IsZip(stream)) return ReadPyTorch(stream, source);
+        int first = stream.ReadByte();
         stream.Position = 0;
-        if (read == 4 && magic.SequenceEqual("PK\u0003\u0004"u8)) return ReadPyTorch(stream, source);
-        if (read == 4 && magic[0] == 0x80) // a pickle protocol opcode: PyTorch's legacy (pre-1.6) format
+        if (first == 0x80) // a pickle protocol opcode: PyTorch's legacy (pre-1.6) format
             throw new InvalidDataException($"{source}: a PyTorch file in the legacy format, which cannot be read here. Re-save it with PyTorch 1.6 or later (torch.save(model.state_dict(), path)), or as safetensors.");
         return Safetensors.Read(stream, source);
+    }
+
+    /// <summary>Whether the stream starts as a zip archive (torch.save's format, and ours); its position is left at 0.</summary>
+    internal static bool IsZip(Stream stream)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        bool zip = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+        stream.Position = 0;
+        return zip;
     }
 
     private static Dictionary<string, Tensor> ReadPyTorch(Stream stream, string source)

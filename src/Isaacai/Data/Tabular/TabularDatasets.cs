@@ -44,18 +44,10 @@ public static class TabularDatasets
 
         TensorDataset Encode(IReadOnlyList<int> split)
         {
-            var x = new float[(long)split.Count * processor.Width];
-            var values = new object?[features.Count];
-            for (int i = 0; i < split.Count; i++)
-            {
-                for (int c = 0; c < features.Count; c++) values[c] = table.Rows[split[i]][features[c]];
-                processor.EncodeRow(values, split[i] + 1, x.AsSpan(i * processor.Width, processor.Width));
-            }
             Tensor y = classOf is not null
                 ? tensor(split.Select(r => classOf[TabularValues.Text(table.Rows[r][target])]).ToArray(), [split.Count])
                 : tensor(split.Select(r => (float)((targetNumbers![r] - targetSpec.Mean) / targetSpec.Std)).ToArray(), [split.Count, 1]);
-            using var wrapped = tensor(x, [split.Count, processor.Width]);
-            return new TensorDataset(wrapped.clone(), y); // in torch's aligned memory, so training repeats bit for bit
+            return new TensorDataset(processor.Transform(table, split), y);
         }
         return new DatasetDict { ["train"] = Encode(train), ["valid"] = Encode(valid) }.WithProcessor(processor);
     }

@@ -89,20 +89,24 @@ public sealed class TabularProcessor
         }
     }
 
-    /// <summary>Every row of <paramref name="table"/> encoded: float32 [rows, <see cref="Width"/>].</summary>
-    public Tensor Transform(TabularTable table)
+    /// <summary>
+    /// The rows of <paramref name="table"/> encoded (all of them, or those at <paramref name="rows"/>):
+    /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, from 1.
+    /// </summary>
+    public Tensor Transform(TabularTable table, IReadOnlyList<int>? rows = null)
     {
         var columns = ColumnsOf(table);
-        var data = new float[(long)table.Rows.Count * Width];
+        rows ??= Enumerable.Range(0, table.Rows.Count).ToArray();
+        var data = new float[(long)rows.Count * Width];
         var values = new object?[Features.Count];
-        for (int r = 0; r < table.Rows.Count; r++)
+        for (int r = 0; r < rows.Count; r++)
         {
-            for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[r][columns[i]];
-            EncodeRow(values, r + 1, data.AsSpan(r * Width, Width));
+            for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[rows[r]][columns[i]];
+            EncodeRow(values, rows[r] + 1, data.AsSpan(r * Width, Width));
         }
         // tensor(float[]) wraps the managed array wherever it lies; a copy is aligned as torch aligns its own
         // memory, so the same rows always meet the same kernels and predict the same, bit for bit.
-        using var wrapped = tensor(data, [table.Rows.Count, Width]);
+        using var wrapped = tensor(data, [rows.Count, Width]);
         return wrapped.clone();
     }
 
