@@ -1,14 +1,16 @@
 using System.Diagnostics;
+using Isaacai.Schedules;
 
 namespace Isaacai.Callbacks;
 
 /// <summary>
-/// Keeps every batch's loss, and one record per epoch with the mean train and valid batch loss, for
-/// plotting or inspection after a fit.
+/// Keeps every batch's loss, the learning rate of every train batch (as its step used it, after any
+/// schedule set it), and one record per epoch with the mean train and valid batch loss, for plotting or
+/// inspection after a fit.
 /// </summary>
 public class TrackingCB : Callback
 {
-    private readonly List<double> _trainLosses = [], _validLosses = [];
+    private readonly List<double> _trainLosses = [], _validLosses = [], _lrs = [];
     private readonly List<EpochRecord> _epochs = [];
     private readonly Stopwatch _clock = new();
     private int _epochStart;
@@ -17,6 +19,9 @@ public class TrackingCB : Callback
     public IReadOnlyList<double> TrainLosses => _trainLosses;
     public IReadOnlyList<double> ValidLosses => _validLosses;
 
+    /// <summary>The learning rate of each train batch, one per entry of <see cref="TrainLosses"/>.</summary>
+    public IReadOnlyList<double> Lrs => _lrs;
+
     /// <summary>One record per finished epoch; no metrics, the losses being plain means of batch losses.</summary>
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
@@ -24,6 +29,7 @@ public class TrackingCB : Callback
     {
         _trainLosses.Clear();
         _validLosses.Clear();
+        _lrs.Clear();
         _epochs.Clear();
     }
 
@@ -33,7 +39,11 @@ public class TrackingCB : Callback
         _epochStart = Losses(trainer).Count;
     }
 
-    public override void AfterBatch(Trainer trainer) => Losses(trainer).Add(trainer.Loss!.item<float>());
+    public override void AfterBatch(Trainer trainer)
+    {
+        Losses(trainer).Add(trainer.Loss!.item<float>());
+        if (trainer.Training) _lrs.Add(trainer.Opt is { } opt ? OptimizerSettings.GetLr(opt) : double.NaN);
+    }
 
     public override void AfterEpoch(Trainer trainer)
     {
