@@ -14,6 +14,12 @@ public abstract class Callback
     /// <summary>A name to find or remove the callback by; the type name unless set.</summary>
     public string Name { get => _name ?? GetType().Name; set => _name = value; }
 
+    /// <summary>Names of callbacks this one must run before, whatever their orders (names are case-insensitive).</summary>
+    public ISet<string> RunsBefore { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Names of callbacks this one must run after, whatever their orders.</summary>
+    public ISet<string> RunsAfter { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Whether this callback does anything at <paramref name="hook"/>. By default: whether it overrides it.</summary>
     public virtual bool Implements(Hook hook) => OverriddenHooks.Of(GetType()).Contains(hook);
 

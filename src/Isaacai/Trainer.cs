@@ -18,6 +18,7 @@ public class Trainer
     private readonly Action _fitBody, _epochBody, _batchBody;
     private double _fitLr;
     private bool _fitting;
+    private Checkpoints.Checkpoint? _resume;
 
     public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
                    nn.Module<Tensor, Tensor> model, IEnumerable<Callback>? callbacks = null, double lr = 1e-3)
@@ -119,14 +120,18 @@ public class Trainer
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs. <paramref name="lr"/> overrides <see cref="Lr"/> for this
     /// fit. A cancelled <paramref name="cancellation"/> stops at the next batch boundary as a CancelFit.
+    /// With <paramref name="resume"/>, the fit continues a saved one: it restores the checkpoint once
+    /// before_fit has run and goes on from the first epoch the checkpoint had not finished.
     /// </summary>
-    public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default)
+    public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default,
+                    Checkpoints.Checkpoint? resume = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if (_fitting) throw new InvalidOperationException("This trainer is already fitting; a callback cannot start another fit of the same trainer.");
         _fitting = true;
+        _resume = resume;
         try { FitOnce(epochs, train, valid, lr, cancellation); }
-        finally { _fitting = false; }
+        finally { _fitting = false; _resume = null; }
     }
 
     private void FitOnce(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation)
@@ -155,7 +160,9 @@ public class Trainer
 
     private void FitBody()
     {
-        for (Epoch = 0; Epoch < NEpochs; Epoch++)
+        // Restored here, not before the fit: before_fit has placed the model and made the optimizer by now.
+        int first = _resume?.RestoreInto(this) ?? 0;
+        for (Epoch = first; Epoch < NEpochs; Epoch++)
         {
             if (FitsTrain) OneEpoch(training: true);
             if (FitsValid) { using var _ = no_grad(); OneEpoch(training: false); }
@@ -189,7 +196,9 @@ public class Trainer
     private void BatchBody()
     {
         RunCallbacks(Hook.Predict, Hook.GetLoss);
-        if (Training) RunCallbacks(Hook.BeforeBackward, Hook.Backward, Hook.Step, Hook.ZeroGrad);
+        if (!Training) return;
+        try { RunCallbacks(Hook.BeforeBackward, Hook.Backward, Hook.Step, Hook.ZeroGrad); }
+        catch (CancelStepException) { } // gradients stay for a later step; after_batch still runs
     }
 
     /// <summary>The seed's <c>with_cbs</c>: before, body, after; a cancel of this level skips the rest; cleanup always.</summary>

@@ -1,0 +1,227 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Isaacai.SavedModels;
+using Microsoft.Extensions.Logging;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Isaacai.Checkpoints;
+
+/// <summary>
+/// Everything a fit needs to go on as if it had never stopped: the model's weights, the optimizer's state,
+/// torch's random generator, each <see cref="ICheckpointable"/> callback's state and how many epochs were
+/// done. One zip file: <c>checkpoint.json</c>, <c>model.safetensors</c>, <c>optimizer.bin</c> (TorchSharp's
+/// own optimizer format) and <c>state.safetensors</c> (the generator and callbacks' tensors).
+/// </summary>
+public sealed class Checkpoint : IDisposable
+{
+    public const string Extension = ".isaacckpt", FormatName = "isaacai-checkpoint";
+    public const int CurrentVersion = 1;
+    private const string InfoEntry = "checkpoint.json", ModelEntry = "model.safetensors", OptimizerEntry = "optimizer.bin", StateEntry = "state.safetensors";
+    private const string RngKey = "torch.rng_state", CallbackPrefix = "callbacks/";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // a best value may be NaN or infinite
+    };
+
+    private readonly Dictionary<string, Tensor> _model;
+    private readonly byte[]? _optimizer;
+    private readonly Tensor _rng;
+    private readonly Dictionary<string, CallbackState> _callbacks;
+
+    private Checkpoint(CheckpointInfo info, Dictionary<string, Tensor> model, byte[]? optimizer, Tensor rng, Dictionary<string, CallbackState> callbacks)
+    {
+        Info = info;
+        _model = model;
+        _optimizer = optimizer;
+        _rng = rng;
+        _callbacks = callbacks;
+    }
+
+    public CheckpointInfo Info { get; }
+
+    /// <summary>Epochs finished when it was saved: a resumed fit starts at this epoch.</summary>
+    public int EpochsCompleted => Info.EpochsCompleted;
+
+    /// <summary>The names of the callbacks whose state it holds.</summary>
+    public IReadOnlyCollection<string> CallbackNames => _callbacks.Keys;
+
+    /// <summary>
+    /// Writes <paramref name="trainer"/>'s state to <paramref name="path"/> atomically (a temporary file in
+    /// the same folder, flushed to disk, then renamed), so a crash while saving leaves the previous file whole.
+    /// </summary>
+    public static void Save(Trainer trainer, string path, int epochsCompleted)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentOutOfRangeException.ThrowIfNegative(epochsCompleted);
+        var states = new Dictionary<string, CallbackState>();
+        try
+        {
+            foreach (var (key, callback) in Checkpointables(trainer))
+            {
+                var state = new CallbackState();
+                states[key] = state;
+                callback.SaveState(state);
+            }
+            var info = new CheckpointInfo(FormatName, CurrentVersion, $"Isaacai {typeof(Checkpoint).Assembly.GetName().Version}", DateTimeOffset.UtcNow,
+                trainer.Model.GetType().FullName ?? trainer.Model.GetName(), trainer.Opt?.GetType().Name, epochsCompleted,
+                states.ToDictionary(s => s.Key, s => s.Value.Values));
+            using var rng = random.get_rng_state();
+            var tensors = new Dictionary<string, Tensor> { [RngKey] = rng };
+            foreach (var (key, state) in states)
+                foreach (var (name, tensor) in state.Tensors) tensors[$"{CallbackPrefix}{key}/{name}"] = tensor;
+            ModelFile.WriteAtomically(path, stream =>
+            {
+                using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+                using (var entry = zip.CreateEntry(InfoEntry).Open()) JsonSerializer.Serialize(entry, info, Json);
+                using (var entry = zip.CreateEntry(ModelEntry, CompressionLevel.Fastest).Open()) StateDicts.WriteSafetensors(entry, trainer.Model);
+                if (trainer.Opt is OptimizerHelper optimizer)
+                {
+                    using var entry = zip.CreateEntry(OptimizerEntry, CompressionLevel.Fastest).Open();
+                    using var writer = new BinaryWriter(entry);
+                    optimizer.save_state_dict(writer);
+                }
+                using (var entry = zip.CreateEntry(StateEntry, CompressionLevel.Fastest).Open()) Safetensors.Write(entry, tensors);
+            });
+        }
+        finally { foreach (var state in states.Values) state.Dispose(); }
+    }
+
+    /// <summary>Reads a checkpoint into memory; nothing is applied until <see cref="RestoreInto"/>.</summary>
+    public static Checkpoint Load(string path)
+    {
+        using var file = File.OpenRead(path);
+        ZipArchive zip;
+        try { zip = new ZipArchive(file, ZipArchiveMode.Read); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path} is not an Isaacai checkpoint: its zip archive is damaged or truncated ({e.Message}).", e); }
+        using (zip)
+        {
+            var info = ReadInfo(zip, path);
+            var model = ReadTensors(zip, ModelEntry, path);
+            Dictionary<string, Tensor> state;
+            try { state = ReadTensors(zip, StateEntry, path); }
+            catch { Dispose(model.Values); throw; }
+            byte[]? optimizer = null;
+            if (zip.GetEntry(OptimizerEntry) is { } optimizerEntry)
+            {
+                using var buffer = new MemoryStream();
+                using (var entry = optimizerEntry.Open()) entry.CopyTo(buffer);
+                optimizer = buffer.ToArray();
+            }
+            var callbacks = info.Callbacks.ToDictionary(c => c.Key, c =>
+            {
+                var callbackState = new CallbackState();
+                foreach (var (key, value) in c.Value) callbackState.Values[key] = value;
+                return callbackState;
+            });
+            foreach (var (name, tensor) in state.Where(t => t.Key.StartsWith(CallbackPrefix, StringComparison.Ordinal)))
+            {
+                var slash = name.IndexOf('/', CallbackPrefix.Length);
+                var owner = name[CallbackPrefix.Length..slash];
+                if (!callbacks.TryGetValue(owner, out var callbackState)) callbacks[owner] = callbackState = new CallbackState();
+                callbackState.Tensors[name[(slash + 1)..]] = tensor;
+            }
+            if (!state.TryGetValue(RngKey, out var rng))
+            {
+                Dispose(model.Values);
+                Dispose(state.Values);
+                throw new InvalidDataException($"{path}: {StateEntry} has no random generator state; the file is incomplete.");
+            }
+            return new Checkpoint(info, model, optimizer, rng, callbacks);
+        }
+    }
+
+    /// <summary>
+    /// Puts the saved state into <paramref name="trainer"/>: weights, the optimizer's state (when the trainer
+    /// has an optimizer of the same kind), the random generator and each callback's state. Every check that
+    /// can fail runs before anything is changed. Returns the epoch to go on from.
+    /// </summary>
+    public int RestoreInto(Trainer trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var source = $"The checkpoint (epoch {EpochsCompleted})";
+        var checkpointables = Checkpointables(trainer).ToList();
+        var unknown = _callbacks.Keys.Except(checkpointables.Select(c => c.Key)).ToList();
+        if (unknown.Count > 0)
+            trainer.Logger.LogWarning("{Message}", $"{source} holds state for callbacks this trainer does not have: {string.Join(", ", unknown)}; that state is ignored.");
+        var optimizer = trainer.Opt as OptimizerHelper;
+        if (_optimizer is not null && optimizer is not null && optimizer.GetType().Name != Info.OptimizerType)
+            throw new InvalidOperationException($"{source} holds the state of a {Info.OptimizerType} optimizer, but this trainer uses {optimizer.GetType().Name}; make the trainer with the same optimizer to resume.");
+
+        StateDicts.LoadInto(trainer.Model, _model, source); // checks every key and shape before copying any
+        if (_optimizer is not null && optimizer is not null)
+        {
+            using var reader = new BinaryReader(new MemoryStream(_optimizer));
+            optimizer.load_state_dict(reader);
+        }
+        random.set_rng_state(_rng);
+        foreach (var (key, callback) in checkpointables)
+        {
+            if (_callbacks.TryGetValue(key, out var state)) callback.RestoreState(state);
+            else trainer.Logger.LogWarning("{Message}", $"{source} has no state for callback '{key}'; it starts afresh.");
+        }
+        return EpochsCompleted;
+    }
+
+    public void Dispose()
+    {
+        Dispose(_model.Values);
+        _rng.Dispose();
+        foreach (var state in _callbacks.Values) state.Dispose();
+    }
+
+    /// <summary>Each checkpointable callback by a key that tells apart two callbacks of one name: <c>Name</c>, <c>Name#2</c>.</summary>
+    private static IEnumerable<(string Key, ICheckpointable Callback)> Checkpointables(Trainer trainer)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var callback in trainer.Callbacks)
+        {
+            if (callback is not ICheckpointable checkpointable) continue;
+            int count = seen[callback.Name] = seen.GetValueOrDefault(callback.Name) + 1;
+            yield return (count == 1 ? callback.Name : $"{callback.Name}#{count}", checkpointable);
+        }
+    }
+
+    private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
+    {
+        var entry = zip.GetEntry(InfoEntry) ?? throw new InvalidDataException($"{path} is a zip archive but not an Isaacai checkpoint: it has no {InfoEntry}.");
+        CheckpointInfo? info;
+        try
+        {
+            using var stream = entry.Open();
+            info = JsonSerializer.Deserialize<CheckpointInfo>(stream, Json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: {InfoEntry} cannot be read ({e.Message}).", e);
+        }
+        if (info?.Format != FormatName)
+            throw new InvalidDataException($"{path}: {InfoEntry} does not describe an Isaacai checkpoint (format '{info?.Format}', expected '{FormatName}').");
+        if (info.FormatVersion is > CurrentVersion or < 1)
+            throw new InvalidDataException($"{path} is checkpoint format version {info.FormatVersion}; this Isaacai reads version {CurrentVersion}.");
+        return info;
+    }
+
+    private static Dictionary<string, Tensor> ReadTensors(ZipArchive zip, string name, string path)
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{path} has no {name}; the file is incomplete.");
+        using var buffer = new MemoryStream();
+        try { using var stream = entry.Open(); stream.CopyTo(buffer); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {name} is corrupt ({e.Message}).", e); }
+        buffer.Position = 0;
+        return Safetensors.Read(buffer, $"{path} ({name})");
+    }
+
+    private static void Dispose(IEnumerable<Tensor> tensors)
+    {
+        foreach (var tensor in tensors) tensor.Dispose();
+    }
+}
+
+/// <summary>What <c>checkpoint.json</c> says: format, versions, what was trained, epochs done, callbacks' numbers.</summary>
+public sealed record CheckpointInfo(
+    string Format, int FormatVersion, string CreatedBy, DateTimeOffset Created, string ModelType, string? OptimizerType,
+    int EpochsCompleted, Dictionary<string, Dictionary<string, double>> Callbacks);

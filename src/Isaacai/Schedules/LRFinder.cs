@@ -1,0 +1,88 @@
+using Isaacai.Callbacks;
+
+namespace Isaacai.Schedules;
+
+/// <summary>One point of an LR range test.</summary>
+public readonly record struct LRFinderPoint(int Iteration, double Lr, double Loss, double SmoothedLoss);
+
+/// <summary>
+/// What an LR range test found: its points and two suggestions, as fastai's lr_find gives. Steep is where
+/// the smoothed loss falls fastest against log(lr); Valley is fastai's default: the middle of the longest
+/// stretch over which the loss keeps falling, a little further on.
+/// </summary>
+public sealed record LRFinderResult(IReadOnlyList<LRFinderPoint> Points, double SteepLr, double ValleyLr)
+{
+    /// <summary>The learning rate to start from: <see cref="SteepLr"/>.</summary>
+    public double SuggestedLr => SteepLr;
+}
+
+/// <summary>Runs an LR range test on a trainer and leaves the trainer as it found it.</summary>
+public static class LRFinder
+{
+    /// <summary>
+    /// Trains with <see cref="LRFinderCB"/> for as many epochs as its iterations need, then puts back the
+    /// model's weights (LRFinderCB does), the trainer's optimizer object with its state (a fit replaces it)
+    /// and torch's random generator (the test shuffles), so the next fit starts exactly where it would have.
+    /// </summary>
+    public static LRFinderResult Run(Trainer trainer, LRFinderCB finder, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(finder);
+        int batches = trainer.Dls.Train.BatchCount;
+        int epochs = (finder.Iterations + batches - 1) / batches;
+        var optimizer = trainer.Opt;
+        using var rng = TorchSharp.torch.random.get_rng_state();
+        trainer.Opt = null; // so the test's fit makes its own optimizer instead of disposing this one
+        trainer.AddCallbacks(finder);
+        try { trainer.Fit(epochs, train: true, valid: false, cancellation: cancellation); }
+        finally
+        {
+            trainer.RemoveCallback(finder);
+            trainer.Opt?.Dispose();
+            trainer.Opt = optimizer;
+            TorchSharp.torch.random.set_rng_state(rng);
+        }
+        return Analyse(finder.Lrs, finder.Losses, finder.SmoothedLosses);
+    }
+
+    /// <summary>The suggestions for recorded (lr, loss) points; the last point, where the test diverged, is left out.</summary>
+    public static LRFinderResult Analyse(IReadOnlyList<double> lrs, IReadOnlyList<double> losses, IReadOnlyList<double> smoothed)
+    {
+        if (lrs.Count != losses.Count || lrs.Count != smoothed.Count) throw new ArgumentException("The learning rates and losses must pair up.");
+        var points = lrs.Select((lr, i) => new LRFinderPoint(i, lr, losses[i], smoothed[i])).ToList();
+        if (points.Count < 3)
+            throw new InvalidOperationException($"The LR range test stopped after {points.Count} batch(es), too few to suggest a learning rate: lower StartLr, or raise StopDivergence.");
+        var usable = points.Take(points.Count - 1).Where(p => double.IsFinite(p.SmoothedLoss)).ToList();
+        return new LRFinderResult(points, Steep(usable), Valley(usable));
+    }
+
+    private static double Steep(List<LRFinderPoint> points)
+    {
+        int steepest = 0;
+        double bestSlope = double.PositiveInfinity;
+        for (int i = 1; i < points.Count; i++)
+        {
+            double slope = (points[i].SmoothedLoss - points[i - 1].SmoothedLoss) / (Math.Log(points[i].Lr) - Math.Log(points[i - 1].Lr));
+            if (slope < bestSlope) (bestSlope, steepest) = (slope, i);
+        }
+        return points[steepest].Lr;
+    }
+
+    private static double Valley(List<LRFinderPoint> points)
+    {
+        // The longest run of points each lower than some earlier point of the run (a longest decreasing
+        // subsequence ending at each point), then a spot a half of a third into it, as fastai picks.
+        int n = points.Count;
+        var length = new int[n];
+        int end = 0, start = 0;
+        for (int i = 0; i < n; i++)
+        {
+            length[i] = 1;
+            for (int j = 0; j < i; j++)
+                if (points[i].SmoothedLoss < points[j].SmoothedLoss && length[i] < length[j] + 1) length[i] = length[j] + 1;
+            if (length[i] > length[end]) (end, start) = (i, i - length[i] + 1);
+        }
+        double third = (end - start) / 3.0;
+        return points[Math.Min(n - 1, start + (int)third + (int)(third / 2))].Lr;
+    }
+}

@@ -1,0 +1,107 @@
+using System.IO.Compression;
+using Isaacai.Callbacks;
+using Isaacai.Checkpoints;
+using Isaacai.Data;
+using Isaacai.Metrics;
+using Isaacai.Models;
+using static TorchSharp.torch;
+
+namespace Isaacai.Tests;
+
+public sealed class CheckpointTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("isaac-ckpt-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>Shuffling, dropout, one-cycle, Adam and early stopping: everything a resume must carry.</summary>
+    private Trainer Make(long seed, string checkpointPath, params Callback[] extra)
+    {
+        Isaac.SetSeed(seed);
+        var model = new Mlp(4, [16], 3, dropout: 0.2);
+        return new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(train: 40, valid: 12), 8), nn.CrossEntropyLoss(), Optimizers.Adam, model,
+            [new BasicTrainCB(), new MetricsCB(("Accuracy", new MulticlassAccuracy())), new OneCycleCB(0.05),
+             new EarlyStoppingCB("valid_loss", patience: 4, restoreBestWeights: true), new CheckpointCB(checkpointPath), .. extra]);
+    }
+
+    private sealed class KillAfterEpoch(int epoch) : Callback
+    {
+        public override void AfterEpoch(Trainer trainer) { if (trainer.Epoch == epoch && !trainer.Training) throw new CancelFitException(); }
+    }
+
+    [Fact]
+    public void Three_epochs_then_a_resume_for_two_more_give_the_same_weights_as_five_straight_bit_for_bit()
+    {
+        var straightPath = Path.Combine(_folder, "straight-{epoch}.isaacckpt");
+        var straight = Make(1, straightPath);
+        Isaac.SetSeed(100);
+        straight.Fit(5);
+
+        var interruptedPath = Path.Combine(_folder, "run.isaacckpt");
+        var interrupted = Make(1, interruptedPath, new KillAfterEpoch(2) { Order = 30 }); // dies after epoch 2's checkpoint
+        Isaac.SetSeed(100);
+        interrupted.Fit(5);
+
+        var resumed = Make(77, Path.Combine(_folder, "resumed.isaacckpt")); // other initial weights: the checkpoint must replace them
+        var resumedEarly = resumed.Callbacks.OfType<EarlyStoppingCB>().Single();
+        using (var checkpoint = Checkpoint.Load(interruptedPath))
+        {
+            Assert.Equal(3, checkpoint.EpochsCompleted);
+            Isaac.SetSeed(12345); // and another generator state
+            resumed.Fit(5, resume: checkpoint);
+        }
+
+        Assert.Equal([3, 4], resumed.Callbacks.OfType<MetricsCB>().Single().Records.Select(r => r.Epoch));
+        var straightEarly = straight.Callbacks.OfType<EarlyStoppingCB>().Single();
+        Assert.Equal(straightEarly.Best, resumedEarly.Best);
+        Assert.Equal(straightEarly.BestEpoch, resumedEarly.BestEpoch);
+        Assert.Equal(straightEarly.Wait, resumedEarly.Wait);
+        Assert.All(straight.Model.state_dict(), p => Assert.True(TestData.Same(p.Value, resumed.Model.state_dict()[p.Key]), $"{p.Key} equal bit for bit"));
+        Assert.Equal(straight.Callbacks.OfType<MetricsCB>().Single().Records[4].ValidLoss, resumed.Callbacks.OfType<MetricsCB>().Single().Records[1].ValidLoss);
+    }
+
+    private sealed class FailingState : Callback, ICheckpointable
+    {
+        public void SaveState(CallbackState state) => state.Tensors["bad"] = zeros(2, dtype: ScalarType.ComplexFloat32); // safetensors cannot hold it
+        public void RestoreState(CallbackState state) { }
+    }
+
+    [Fact]
+    public void A_save_that_fails_while_writing_leaves_the_previous_checkpoint_loadable_and_no_temporary_file()
+    {
+        var path = Path.Combine(_folder, "keep.isaacckpt");
+        var trainer = Make(1, path);
+        trainer.Fit(1);
+        var good = File.ReadAllBytes(path);
+        trainer.AddCallbacks(new FailingState());
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(trainer, path, 7));
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal(["keep.isaacckpt"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        using var checkpoint = Checkpoint.Load(path);
+        Assert.Equal(1, checkpoint.EpochsCompleted);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_checkpoint_gets_one_clear_error()
+    {
+        var path = Path.Combine(_folder, "junk.isaacckpt");
+        File.WriteAllText(path, "not a zip");
+        Assert.Contains("not an Isaacai checkpoint", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path)).Message);
+        using (var zip = ZipFile.Open(path + ".zip", ZipArchiveMode.Create)) zip.CreateEntry("other.txt");
+        Assert.Contains("has no checkpoint.json", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path + ".zip")).Message);
+    }
+
+    [Fact]
+    public void Restoring_into_a_model_of_another_shape_changes_nothing()
+    {
+        var path = Path.Combine(_folder, "shape.isaacckpt");
+        Make(1, path).Fit(1);
+        Isaac.SetSeed(2);
+        var other = new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(), 4), nn.CrossEntropyLoss(), Optimizers.Adam, new Mlp(4, [8], 3), [new BasicTrainCB()]);
+        var before = other.Model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var checkpoint = Checkpoint.Load(path);
+        var error = Assert.Throws<InvalidDataException>(() => checkpoint.RestoreInto(other));
+        Assert.Contains("is [16, 4] in the file but [8, 4] in the model", error.Message);
+        Assert.All(other.Model.state_dict(), p => Assert.True(TestData.Same(before[p.Key], p.Value)));
+    }
+}

@@ -1,0 +1,102 @@
+using Isaacai.Callbacks;
+using Isaacai.Data;
+using Isaacai.Schedules;
+using static TorchSharp.torch;
+
+namespace Isaacai.Tests;
+
+public class ScheduleTests
+{
+    /// <summary>A trainer over 10 train samples in batches of 2: 5 train batches per epoch.</summary>
+    private static Trainer FiveBatchTrainer(OptimizerFactory optimizer, params Callback[] callbacks) =>
+        new(DataLoaders.FromDatasetDict(TestData.Synthetic(10, 6), 2), nn.CrossEntropyLoss(), optimizer, nn.Linear(4, 3),
+            [new BasicTrainCB(), .. callbacks], lr: 0.1);
+
+    [Fact]
+    public void OneCycle_starts_at_max_over_div_peaks_after_pct_start_and_ends_at_max_over_div_final()
+    {
+        var tracking = new TrackingCB();
+        var oneCycle = new OneCycleCB(maxLr: 0.05, div: 25, divFinal: 1e4, pctStart: 0.25);
+        var trainer = FiveBatchTrainer(Optimizers.Adam, oneCycle, tracking);
+        trainer.Fit(5); // 25 steps: progress = step / 24, so the peak (progress 0.25) is step 6
+        var lrs = tracking.Lrs;
+        Assert.Equal(25, lrs.Count);
+        Assert.Equal(0.05 / 25, lrs[0], 12);
+        Assert.Equal(6, lrs.Select((lr, i) => (lr, i)).MaxBy(p => p.lr).i);
+        Assert.Equal(0.05, lrs[6], 12);
+        Assert.Equal(0.05 / 1e4, lrs[^1], 12);
+        Assert.All(lrs.Take(6).Zip(lrs.Skip(1).Take(6)), p => Assert.True(p.Second > p.First, "warm-up rises"));
+        Assert.All(lrs.Skip(6).Zip(lrs.Skip(7)), p => Assert.True(p.Second < p.First, "annealing falls"));
+        // beta1 moves against the learning rate: lowest at the peak, back to the maximum at the end
+        Assert.Equal(0.85, oneCycle.MomentumAt(0.25), 12);
+        Assert.Equal(0.95, OptimizerSettings.GetMomentum(trainer.Opt!)!.Value, 12);
+    }
+
+    [Fact]
+    public void A_schedule_function_sets_the_learning_rate_per_epoch_or_per_batch()
+    {
+        var tracking = new TrackingCB();
+        var trainer = FiveBatchTrainer(Optimizers.SGD, new ScheduleCB(s => 0.1 * Math.Pow(0.5, s.Epoch), ScheduleInterval.Epoch), tracking);
+        trainer.Fit(3);
+        Assert.Equal([.. Enumerable.Repeat(0.1, 5), .. Enumerable.Repeat(0.05, 5), .. Enumerable.Repeat(0.025, 5)], tracking.Lrs);
+
+        var perBatch = new TrackingCB();
+        trainer = FiveBatchTrainer(Optimizers.SGD, new ScheduleCB(s => 0.01 * (s.Step + 1)), perBatch);
+        trainer.Fit(2);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => 0.01 * i), perBatch.Lrs);
+    }
+
+    [Fact]
+    public void A_TorchSharp_scheduler_is_made_over_each_fits_optimizer_and_stepped()
+    {
+        var tracking = new TrackingCB();
+        var trainer = FiveBatchTrainer(Optimizers.SGD, new ScheduleCB(opt => optim.lr_scheduler.StepLR(opt, 1, 0.5), ScheduleInterval.Epoch), tracking);
+        trainer.Fit(3);
+        Assert.Equal([.. Enumerable.Repeat(0.1, 5), .. Enumerable.Repeat(0.05, 5), .. Enumerable.Repeat(0.025, 5)], tracking.Lrs.Select(lr => Math.Round(lr, 12)));
+    }
+
+    [Fact]
+    public void A_schedule_that_returns_NaN_is_an_error_naming_where()
+    {
+        var trainer = FiveBatchTrainer(Optimizers.SGD, new ScheduleCB(s => s.Step == 3 ? double.NaN : 0.1));
+        var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(1));
+        Assert.Contains("NaN at epoch 0, batch 3", error.Message);
+    }
+
+    /// <summary>
+    /// Least squares is convex: plain gradient descent converges for lr &lt; 2/λmax of the loss's Hessian and
+    /// diverges above. The finder's suggestions must fall in the range that converges, well above the
+    /// start of the sweep, and the trainer must come back exactly as it was.
+    /// </summary>
+    [Fact]
+    public void LRFinder_suggests_a_rate_inside_the_convergent_range_of_a_convex_problem_and_restores_the_trainer()
+    {
+        Isaac.SetSeed(3);
+        var x = randn(256, 8);
+        var y = x.matmul(randn(8, 1)) + 0.01 * randn(256, 1);
+        var data = new DatasetDict { ["train"] = new TensorDataset(x, y), ["valid"] = new TensorDataset(x, y) };
+        var model = nn.Linear(8, 1);
+        var trainer = new Trainer(DataLoaders.FromDatasetDict(data, 256), nn.MSELoss(), Optimizers.SGD, model, [new BasicTrainCB()], lr: 1e-3);
+        trainer.Fit(1);
+        var optimizerBefore = trainer.Opt;
+        var weightsBefore = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var rngBefore = random.get_rng_state();
+
+        // Hessian of mean((Xw + b - y)^2) in (w, b): 2/n [X 1]^T [X 1]
+        var design = cat([x, ones(256, 1)], 1);
+        double lambdaMax = linalg.eigvalsh(design.T.matmul(design) * (2.0 / 256)).max().item<float>();
+        double divergent = 2 / lambdaMax;
+
+        var result = LRFinder.Run(trainer, new LRFinderCB(startLr: 1e-5, endLr: 100, iterations: 100));
+
+        Assert.InRange(result.Points.Count, 10, 100);
+        Assert.True(result.Points[^1].Lr < 100, "the sweep stopped itself when the loss diverged");
+        Assert.InRange(result.SuggestedLr, 1e-3, divergent);
+        Assert.InRange(result.ValleyLr, 1e-3, divergent);
+        Assert.Same(optimizerBefore, trainer.Opt);
+        Assert.All(model.state_dict(), p => Assert.True(TestData.Same(weightsBefore[p.Key], p.Value), $"{p.Key} restored bit for bit"));
+        using var rngAfter = random.get_rng_state();
+        Assert.True(TestData.Same(rngBefore, rngAfter));
+        Assert.DoesNotContain(trainer.Callbacks, c => c is LRFinderCB);
+    }
+}
