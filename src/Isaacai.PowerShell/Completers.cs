@@ -47,3 +47,15 @@ public sealed class CallbackTypeCompleter : NameCompleter
 {
     protected override IEnumerable<string> Names() => CallbackTypes.ShortNames;
 }
+
+/// <summary>The names of the callbacks of the trainer given as -Trainer (or first positional argument).</summary>
+public sealed class TrainerCallbackNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var trainer = fakeBoundParameters["Trainer"] is { } value ? (value is PSObject ps ? ps.BaseObject : value) as Trainer : null;
+        var prefix = (wordToComplete ?? "").Trim('\'', '"');
+        return (trainer?.Callbacks.Select(c => c.Name) ?? []).Distinct().Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Order()
+            .Select(n => new CompletionResult(n.Contains(' ') ? $"'{n}'" : n, n, CompletionResultType.ParameterValue, n));
+    }
+}

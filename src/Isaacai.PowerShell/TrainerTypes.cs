@@ -46,30 +46,9 @@ public static class TrainerTypes
     public static IEnumerable<ParameterInfo> AddedParameters(Type type) =>
         Constructor(type).GetParameters().Where(p => !BaseParameterNames.Contains(p.Name!));
 
-    public static string ParameterName(ParameterInfo parameter) => char.ToUpperInvariant(parameter.Name![0]) + parameter.Name[1..];
-
     /// <summary>PowerShell parameters for <see cref="AddedParameters"/>: mandatory where they have no default.</summary>
-    public static RuntimeDefinedParameterDictionary DynamicParameters(Type type, IReadOnlyCollection<string> taken)
-    {
-        var dictionary = new RuntimeDefinedParameterDictionary();
-        foreach (var parameter in AddedParameters(type))
-        {
-            var name = ParameterName(parameter);
-            if (taken.Contains(name, StringComparer.OrdinalIgnoreCase))
-                throw new ArgumentException($"The trainer type '{type.FullName}' has a constructor parameter '{parameter.Name}' that clashes with New-IsaacTrainer's own -{name}; rename it.");
-            var attributes = new System.Collections.ObjectModel.Collection<Attribute>
-            {
-                new ParameterAttribute
-                {
-                    Mandatory = !parameter.HasDefaultValue,
-                    HelpMessage = $"Constructor parameter '{parameter.Name}' of {type.FullName}" + (parameter.HasDefaultValue ? $" (default {parameter.DefaultValue})." : "."),
-                },
-            };
-            if (parameter.HasDefaultValue) attributes.Add(new PSDefaultValueAttribute { Value = parameter.DefaultValue! });
-            dictionary.Add(name, new RuntimeDefinedParameter(name, parameter.ParameterType, attributes));
-        }
-        return dictionary;
-    }
+    public static RuntimeDefinedParameterDictionary DynamicParameters(Type type, IReadOnlyCollection<string> taken) =>
+        ConstructorParameters.ToDynamic(AddedParameters(type), type, taken);
 
     private static IEnumerable<Type> LoadableTypes(Assembly assembly)
     {

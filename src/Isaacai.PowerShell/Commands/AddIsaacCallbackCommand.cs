@@ -26,6 +26,16 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
     [Parameter(Mandatory = true, ParameterSetName = CallbackSet)]
     public PSObject Callback { get; set; } = null!;
 
+    /// <summary>Names of the trainer's callbacks this one must run before, whatever the orders.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(TrainerCallbackNameCompleter))]
+    public string[] Before { get; set; } = [];
+
+    /// <summary>Names of the trainer's callbacks this one must run after, whatever the orders.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(TrainerCallbackNameCompleter))]
+    public string[] After { get; set; } = [];
+
     protected override void ProcessRecord()
     {
         Callback callback;
@@ -44,7 +54,30 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
                 ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
             return;
         }
-        Trainer.AddCallbacks(WithOrderAndName(callback));
+        WithOrderAndName(callback);
+        try { AddInOrder(callback); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidCallbackOrder", ErrorCategory.InvalidArgument, callback));
+        }
         WriteObject(callback);
+    }
+
+    /// <summary>Adds the callback with its -Before/-After constraints, or leaves the trainer as it was if they name no callback or form a cycle.</summary>
+    private void AddInOrder(Callback callback)
+    {
+        var names = Trainer.Callbacks.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknown = Before.Concat(After).Where(n => !names.Contains(n)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"-Before/-After name no callback of this trainer: {string.Join(", ", unknown)}. Its callbacks are: {string.Join(", ", names)}.");
+        callback.RunsBefore.UnionWith(Before);
+        callback.RunsAfter.UnionWith(After);
+        Trainer.AddCallbacks(callback);
+        try { Trainer.CallbacksFor(Isaacai.Hook.BeforeFit); } // sorts now, so a cycle is refused here and not at the next fit
+        catch
+        {
+            Trainer.RemoveCallback(callback);
+            throw;
+        }
     }
 }

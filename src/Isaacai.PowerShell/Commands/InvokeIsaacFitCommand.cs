@@ -26,22 +26,35 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter NoValid { get; set; }
 
+    /// <summary>The fit's learning rate; with -OneCycle, the peak of the cycle.</summary>
     [Parameter]
     [ValidateRange(double.Epsilon, double.MaxValue)]
     public double LearningRate { get; set; }
 
+    /// <summary>Trains this fit with fastai's one-cycle policy peaking at -LearningRate (or the trainer's Lr).</summary>
+    [Parameter]
+    public SwitchParameter OneCycle { get; set; }
+
+    /// <summary>A checkpoint to go on from: the fit starts at the first epoch the checkpoint had not finished.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Resume { get; set; }
+
     protected override void ProcessRecord()
     {
+        double? lr = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? LearningRate : null;
+        var oneCycle = OneCycle ? NewOneCycle(lr ?? Trainer.Lr) : null;
+        using var checkpoint = Resume is null ? null : LoadCheckpoint(Resume);
         var reporter = new PipelineReporter(this);
         var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
         var progress = ProgressIsShown() && !Trainer.Callbacks.OfType<ProgressCB>().Any() ? new ProgressCB() : null;
-        if (progress is not null) Trainer.AddCallbacks(progress);
+        var forThisFit = new Callback?[] { progress, oneCycle }.OfType<Callback>().ToList();
+        Trainer.AddCallbacks(forThisFit);
         Trainer.Reporter = reporter;
         Trainer.Logger = reporter;
         try
         {
-            double? lr = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? LearningRate : null;
-            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token);
+            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, checkpoint);
         }
         catch (ScriptCallbackException e)
         {
@@ -64,13 +77,36 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         }
         finally
         {
-            if (progress is not null) Trainer.RemoveCallback(progress);
+            foreach (var callback in forThisFit) Trainer.RemoveCallback(callback);
             Trainer.Reporter = previousReporter;
             Trainer.Logger = previousLogger;
         }
     }
 
     protected override void StopProcessing() => _stop.Cancel();
+
+    private OneCycleCB NewOneCycle(double maxLr)
+    {
+        if (Trainer.Callbacks.OfType<OneCycleCB>().Any())
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("The trainer already has a OneCycle callback; leave out -OneCycle, or remove that callback."),
+                "OneCycleTwice", ErrorCategory.InvalidOperation, Trainer));
+        return new OneCycleCB(maxLr);
+    }
+
+    private Isaacai.Checkpoints.Checkpoint LoadCheckpoint(string path)
+    {
+        var full = GetUnresolvedProviderPathFromPSPath(path);
+        Isaacai.Checkpoints.Checkpoint checkpoint;
+        try { checkpoint = Isaacai.Checkpoints.Checkpoint.Load(full); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidCheckpoint", ErrorCategory.InvalidData, full));
+            throw; // not reached: ThrowTerminatingError throws
+        }
+        if (checkpoint.EpochsCompleted >= Epochs)
+            WriteWarning($"{full} has already done {checkpoint.EpochsCompleted} epoch(s) of the {Epochs} asked for: no epoch is left to train. Ask for more epochs (-Epochs {checkpoint.EpochsCompleted + 1} or more) to go on.");
+        return checkpoint;
+    }
 
     public void Dispose() => _stop.Dispose();
 

@@ -87,9 +87,6 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
         // A subclass brings its own callbacks, as the seed's MomentumTrainer does; the plain Trainer gets the usual ones.
         "callbacks" => Callback?.Select(CallbackAdapter.FromObject).ToList() ?? (parameter.Member.DeclaringType == typeof(Trainer) ? DefaultCallbacks() : []),
         "lr" => LearningRate,
-        _ when _typeParameters?[TrainerTypes.ParameterName(parameter)] is { IsSet: true } set =>
-            LanguagePrimitives.ConvertTo(set.Value, parameter.ParameterType, System.Globalization.CultureInfo.InvariantCulture),
-        _ => parameter.HasDefaultValue ? parameter.DefaultValue
-            : throw new ArgumentException($"-{TrainerTypes.ParameterName(parameter)} is required by {Type}."),
+        _ => ConstructorParameters.Value(parameter, _typeParameters, this),
     };
 }

@@ -13,14 +13,14 @@ public enum ScheduleInterval { Batch, Epoch }
 /// </summary>
 public class ScheduleCB : Callback
 {
-    private readonly Func<ScheduleStep, double>? _lrAt;
+    private readonly Func<ScheduleStep, double>? _schedule;
     private readonly Func<optim.Optimizer, optim.lr_scheduler.LRScheduler>? _makeScheduler;
     private optim.lr_scheduler.LRScheduler? _scheduler;
 
-    /// <summary>The learning rate is <paramref name="lrAt"/>'s value, set before each batch or epoch.</summary>
-    public ScheduleCB(Func<ScheduleStep, double> lrAt, ScheduleInterval interval = ScheduleInterval.Batch)
+    /// <summary>The learning rate is <paramref name="schedule"/>'s value, set before each batch or epoch.</summary>
+    public ScheduleCB(Func<ScheduleStep, double> schedule, ScheduleInterval interval = ScheduleInterval.Batch)
     {
-        _lrAt = lrAt ?? throw new ArgumentNullException(nameof(lrAt));
+        _schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
         Interval = interval;
         Order = -10;
     }
@@ -42,12 +42,12 @@ public class ScheduleCB : Callback
 
     public override void BeforeEpoch(Trainer trainer)
     {
-        if (trainer.Training && Interval == ScheduleInterval.Epoch && _lrAt is not null) SetLr(trainer);
+        if (trainer.Training && Interval == ScheduleInterval.Epoch && _schedule is not null) SetLr(trainer);
     }
 
     public override void BeforeBatch(Trainer trainer)
     {
-        if (trainer.Training && Interval == ScheduleInterval.Batch && _lrAt is not null) SetLr(trainer);
+        if (trainer.Training && Interval == ScheduleInterval.Batch && _schedule is not null) SetLr(trainer);
     }
 
     public override void AfterBatch(Trainer trainer)
@@ -64,7 +64,7 @@ public class ScheduleCB : Callback
 
     private void SetLr(Trainer trainer)
     {
-        double lr = _lrAt!(ScheduleStep.Of(trainer));
+        double lr = _schedule!(ScheduleStep.Of(trainer));
         if (!(lr >= 0 && double.IsFinite(lr)))
             throw new InvalidOperationException($"The schedule gave the learning rate {lr} at epoch {trainer.Epoch}, batch {trainer.Iter}; it must be a finite number, 0 or more.");
         OptimizerSettings.SetLr(trainer.Opt!, lr);

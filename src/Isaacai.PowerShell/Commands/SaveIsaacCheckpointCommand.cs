@@ -1,0 +1,49 @@
+using System.Management.Automation;
+using Isaacai.Checkpoints;
+
+namespace Isaacai.PowerShell.Commands;
+
+/// <summary>
+/// Save-IsaacCheckpoint: the trainer's model, optimizer state, random generator and callbacks' state to one
+/// file, written atomically, to resume from later with Invoke-IsaacFit -Resume.
+/// </summary>
+[Cmdlet(VerbsData.Save, "IsaacCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class SaveIsaacCheckpointCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Trainer Trainer { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>Epochs done, which a resumed fit skips; by default the epochs the trainer's last fit reached.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int EpochsCompleted { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        if (File.Exists(path) && NoClobber)
+        {
+            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "CheckpointExists", ErrorCategory.ResourceExists, path));
+            return;
+        }
+        int epochs = MyInvocation.BoundParameters.ContainsKey(nameof(EpochsCompleted)) ? EpochsCompleted : Trainer.Epoch;
+        if (!ShouldProcess(path, $"{(File.Exists(path) ? "Overwrite with" : "Write")} a checkpoint after {epochs} epoch(s)")) return;
+        try
+        {
+            Checkpoint.Save(Trainer, path, epochs);
+            WriteObject(new FileInfo(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "CheckpointNotWritten", ErrorCategory.WriteError, path));
+        }
+    }
+}

@@ -1,0 +1,226 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    [TorchSharp.torch]::set_num_threads(1)
+
+    # The penguins: a fit that learns in a few epochs, with Adam (a beta1 for one-cycle to move).
+    function New-PenguinTrainer([object[]] $Callback, [int] $Seed = 3) {
+        Set-IsaacSeed $Seed
+        $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue -InformationAction Ignore
+        $cbs = @((New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback Tracking)) + @($Callback | Where-Object { $_ })
+        New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp -HiddenSize 16 -Dropout 0.1) -Callback $cbs -LearningRate 0.01
+    }
+
+    function Get-Weights($Trainer) {
+        $Trainer.Model.state_dict().GetEnumerator() | ForEach-Object { [pscustomobject]@{ Key = $_.Key; Values = $_.Value.flatten().data[float]().ToArray() } }
+    }
+}
+
+Describe 'New-IsaacCallback for the training callbacks' {
+    It 'offers every callback by name with its constructor settings as parameters' {
+        $names = (TabExpansion2 -inputScript 'New-IsaacCallback ' -cursorColumn 18).CompletionMatches.CompletionText
+        $names | Should -Contain 'EarlyStopping'
+        $names | Should -Contain 'OneCycle'
+        $names | Should -Contain 'LRFinder'
+        $names | Should -Contain 'Checkpoint'
+        $names | Should -Contain 'CsvLogger'
+        $names | Should -Contain 'GradientClip'
+        $names | Should -Contain 'GradientAccumulation'
+        $names | Should -Contain 'TerminateOnNaN'
+        $settings = (TabExpansion2 -inputScript 'New-IsaacCallback EarlyStopping -' -cursorColumn 33).CompletionMatches.CompletionText
+        $settings | Should -Contain '-Patience'
+        $settings | Should -Contain '-RestoreBestWeights'
+        $settings | Should -Contain '-MinDelta'
+        $modes = (TabExpansion2 -inputScript 'New-IsaacCallback EarlyStopping -Mode ' -cursorColumn 38).CompletionMatches.CompletionText
+        $modes | Should -Be 'Auto', 'Max', 'Min'
+        $es = New-IsaacCallback EarlyStopping -Monitor Accuracy -Patience 3 -RestoreBestWeights
+        $es.Patience | Should -Be 3
+        $es.RestoreBestWeights | Should -BeTrue
+        $es.Monitor.Mode | Should -Be 'Max'
+    }
+
+    It 'refuses a bad setting with one error naming it and what is valid' {
+        $e = { New-IsaacCallback GradientClip -MaxNorm 0 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidCallbackArgument,*'
+        $e.Exception.Message | Should -BeLike '*MaxNorm must be a positive finite number*'
+        { New-IsaacCallback Checkpoint } | Should -Throw -ExpectedMessage '*Path*'
+    }
+
+    It 'says plainly that mixed precision is not available, and why' {
+        $e = { New-IsaacCallback MixedPrecision } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CallbackNotAvailable,*'
+        $e.CategoryInfo.Category | Should -Be 'NotImplemented'
+        $e.Exception.Message | Should -BeLike '*TorchSharp*neither autocast nor a gradient scaler*'
+    }
+
+    It 'resolves -Path against the current PowerShell location' {
+        Push-Location TestDrive:\
+        try { (New-IsaacCallback CsvLogger -Path metrics.csv).Path | Should -Be (Join-Path (Get-PSDrive TestDrive).Root 'metrics.csv') }
+        finally { Pop-Location }
+    }
+}
+
+Describe 'Find-IsaacLearningRate' {
+    It 'outputs the points and a suggestion, and leaves the weights exactly as they were' {
+        $t = New-PenguinTrainer
+        $before = Get-Weights $t
+        $r = Find-IsaacLearningRate $t -Iterations 60 -StartLr 1e-5 -EndLr 10
+        $r.Points.Count | Should -BeGreaterThan 10
+        $r.SuggestedLr | Should -BeGreaterThan 1e-5
+        $r.SuggestedLr | Should -BeLessThan 10
+        ($r.Points | Select-Object -First 1).Lr | Should -Be 1e-5
+        $after = Get-Weights $t
+        for ($i = 0; $i -lt $before.Count; $i++) { $after[$i].Values | Should -Be $before[$i].Values }
+        $t.Callbacks.Name | Should -Not -Contain 'LRFinderCB'
+        ($r | Out-String) | Should -BeLike '*SuggestedLr*'
+    }
+}
+
+Describe 'Invoke-IsaacFit -OneCycle' {
+    It 'peaks at -LearningRate after a quarter of the steps and ends far below it, then removes itself' {
+        $t = New-PenguinTrainer
+        $records = Invoke-IsaacFit $t -Epochs 4 -OneCycle -LearningRate 0.02
+        $records.Count | Should -Be 4
+        $lrs = $t.Callbacks.Where({ $_.Name -eq 'TrackingCB' })[0].Lrs
+        $peak = [Linq.Enumerable]::Max([double[]]$lrs)
+        $peak | Should -BeGreaterThan 0.0199
+        [array]::IndexOf([double[]]$lrs, $peak) | Should -BeIn (([math]::Floor(0.25 * ($lrs.Count - 1))), ([math]::Ceiling(0.25 * ($lrs.Count - 1))))
+        $lrs[0] | Should -BeLessThan (0.02 / 24)
+        $lrs[-1] | Should -BeLessThan 1e-6
+        $t.Callbacks.Name | Should -Not -Contain 'OneCycleCB'
+    }
+}
+
+Describe 'Early stopping, NaN guard, schedules from PowerShell' {
+    It 'stops when valid_loss stops improving, with a warning' {
+        $scramble = @{ before_epoch = { if ($_.Epoch -ge 2 -and $_.Training) { foreach ($p in $_.Model.parameters()) { $null = $p.detach().mul_([TorchSharp.Scalar]0) } } } }
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback EarlyStopping -Patience 1)
+        Add-IsaacCallback $t -Hooks $scramble | Out-Null
+        $records = Invoke-IsaacFit $t -Epochs 10 -WarningVariable warnings 3>$null
+        $records.Count | Should -Be 3
+        "$warnings" | Should -BeLike '*Early stopping at epoch 2*valid_loss*'
+    }
+
+    It 'ends a fit whose loss becomes NaN, naming the epoch and batch' {
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback TerminateOnNaN)
+        Add-IsaacCallback $t get_loss { if ($_.Epoch -eq 1 -and $_.Iter -eq 2) { $_.Loss = $_.Loss.div([TorchSharp.Scalar]0).mul([TorchSharp.Scalar]0) } } -Order 5 | Out-Null
+        $records = Invoke-IsaacFit $t -Epochs 5 -WarningVariable warnings 3>$null
+        $records.Count | Should -Be 1
+        "$warnings" | Should -BeLike '*NaN at epoch 1, train batch 2*'
+    }
+
+    It 'takes a scriptblock schedule and reports its failure as the schedule''s' {
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { param($s) 0.01 * [math]::Pow(0.5, $s.Epoch) } -Interval Epoch)
+        Invoke-IsaacFit $t -Epochs 2 | Out-Null
+        $lrs = $t.Callbacks.Where({ $_.Name -eq 'TrackingCB' })[0].Lrs
+        $lrs[0] | Should -Be 0.01
+        $lrs[-1] | Should -Be 0.005
+        $bad = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { 'fast' })
+        $e = { Invoke-IsaacFit $bad } | Should -Throw -PassThru
+        $e.Exception.Message | Should -BeLike '*must return a learning rate*'
+    }
+}
+
+Describe 'Checkpoints' {
+    It 'resumes a killed fit so that 3 + 2 epochs give the weights of 5 straight, bit for bit' {
+        $straight = New-PenguinTrainer -Callback (New-IsaacCallback Checkpoint -Path 'TestDrive:/straight.isaacckpt'), (New-IsaacCallback EarlyStopping -Patience 4 -RestoreBestWeights)
+        Set-IsaacSeed 9
+        Invoke-IsaacFit $straight -Epochs 5 -OneCycle -LearningRate 0.02 | Out-Null
+
+        $killed = New-PenguinTrainer -Callback (New-IsaacCallback Checkpoint -Path 'TestDrive:/run.isaacckpt'), (New-IsaacCallback EarlyStopping -Patience 4 -RestoreBestWeights)
+        Add-IsaacCallback $killed after_epoch { if ($_.Epoch -eq 2 -and -not $_.Training) { Stop-IsaacFit } } -Order 30 | Out-Null
+        Set-IsaacSeed 9
+        (Invoke-IsaacFit $killed -Epochs 5 -OneCycle -LearningRate 0.02).Count | Should -Be 3
+
+        $resumed = New-PenguinTrainer -Seed 77 -Callback (New-IsaacCallback Checkpoint -Path 'TestDrive:/resumed.isaacckpt'), (New-IsaacCallback EarlyStopping -Patience 4 -RestoreBestWeights)
+        $records = Invoke-IsaacFit $resumed -Epochs 5 -OneCycle -LearningRate 0.02 -Resume 'TestDrive:/run.isaacckpt'
+        $records.epoch | Should -Be 3, 4
+        $a = Get-Weights $straight; $b = Get-Weights $resumed
+        for ($i = 0; $i -lt $a.Count; $i++) { $b[$i].Values | Should -Be $a[$i].Values }
+    }
+
+    It 'saves with ShouldProcess and -NoClobber, and restores into a trainer' {
+        $t = New-PenguinTrainer
+        Invoke-IsaacFit $t -Epochs 2 | Out-Null
+        Save-IsaacCheckpoint $t TestDrive:/manual.isaacckpt -WhatIf
+        'TestDrive:/manual.isaacckpt' | Should -Not -Exist
+        (Save-IsaacCheckpoint $t TestDrive:/manual.isaacckpt).Length | Should -BeGreaterThan 0
+        $e = { Save-IsaacCheckpoint $t TestDrive:/manual.isaacckpt -NoClobber } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CheckpointExists,*'
+        $saved = Get-Weights $t
+        $other = New-PenguinTrainer -Seed 5
+        $info = Restore-IsaacCheckpoint $other TestDrive:/manual.isaacckpt
+        $info.EpochsCompleted | Should -Be 2
+        $restored = Get-Weights $other
+        for ($i = 0; $i -lt $saved.Count; $i++) { $restored[$i].Values | Should -Be $saved[$i].Values }
+    }
+
+    It 'refuses a file that is not a checkpoint with one clear error, and the trainer still fits' {
+        Set-Content TestDrive:/junk.isaacckpt 'junk'
+        $t = New-PenguinTrainer
+        $e = { Invoke-IsaacFit $t -Resume TestDrive:/junk.isaacckpt } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidCheckpoint,*'
+        $e.Exception.Message | Should -BeLike '*not an Isaacai checkpoint*'
+        (Invoke-IsaacFit $t).Count | Should -Be 1
+    }
+}
+
+Describe 'CsvLogger' {
+    It 'has each finished epoch on disk while the fit goes on' {
+        $path = Join-Path (Get-PSDrive TestDrive).Root 'log.csv'
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path)
+        $seen = [System.Collections.Generic.List[int]]::new()
+        Add-IsaacCallback $t before_epoch { if ($_.Training -and $_.Epoch -gt 0) { $seen.Add(@(Import-Csv $path).Count) } }.GetNewClosure() | Out-Null
+        Invoke-IsaacFit $t -Epochs 3 | Out-Null
+        $seen | Should -Be 1, 2
+        $rows = Import-Csv $path
+        $rows.Count | Should -Be 3
+        $rows[2].epoch | Should -Be '2'
+        ($rows[0].PSObject.Properties.Name -join ',') | Should -Be 'Accuracy,train_loss,valid_loss,epoch,elapsed'
+    }
+}
+
+Describe 'Gradient clipping and accumulation' {
+    It 'clips the gradient norm to -MaxNorm before each step' {
+        $clip = New-IsaacCallback GradientClip -MaxNorm 0.05
+        $t = New-PenguinTrainer -Callback $clip
+        $norms = [System.Collections.Generic.List[double]]::new()
+        Add-IsaacCallback $t step {
+            $sum = 0.0
+            foreach ($p in $_.Model.parameters()) { $sum += [double]$p.grad.pow([TorchSharp.Scalar]2).sum().item[float]() }
+            $norms.Add([math]::Sqrt($sum))
+        }.GetNewClosure() -Order -5 | Out-Null
+        Invoke-IsaacFit $t -NoValid | Out-Null
+        $clip.LastNorm | Should -BeGreaterThan 0.05
+        ($norms | Measure-Object -Maximum).Maximum | Should -BeLessOrEqual 0.0501
+    }
+
+    It 'steps once every -Steps batches' {
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback GradientAccumulation -Steps 3)
+        $steps = [System.Collections.Generic.List[int]]::new()
+        Add-IsaacCallback $t step { $steps.Add($_.Iter) }.GetNewClosure() | Out-Null
+        Invoke-IsaacFit $t -NoValid | Out-Null
+        $batches = $t.Dls.Train.BatchCount
+        $expected = @(0..($batches - 1) | Where-Object { ($_ + 1) % 3 -eq 0 -or $_ -eq $batches - 1 })
+        $steps | Should -Be $expected
+    }
+}
+
+Describe 'Add-IsaacCallback -Before and -After' {
+    It 'places a callback by name whatever the orders, shows it in Get-IsaacCallback, and refuses cycles and unknown names' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Add-IsaacCallback $t before_fit {} -Name first -Order 100 -Before MetricsCB | Out-Null
+        Add-IsaacCallback $t before_fit {} -Name last -Order -100 -After first | Out-Null
+        $order = (Get-IsaacCallback $t | Where-Object Hook -eq 'before_fit').Name
+        $order | Should -Be 'first', 'last', 'MetricsCB' # last (order -100) need only follow first
+        $e = { Add-IsaacCallback $t before_fit {} -Name loop -Before first -After last } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidCallbackOrder,*'
+        $e.Exception.Message | Should -BeLike '*cycle*'
+        $t.Callbacks.Name | Should -Not -Contain 'loop'
+        { Add-IsaacCallback $t before_fit {} -After nobody } | Should -Throw -ExpectedMessage '*name no callback of this trainer: nobody*'
+        $global:completionTrainer = $t
+        $line = 'Add-IsaacCallback $global:completionTrainer before_fit {} -After f'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'first'
+        Remove-Variable completionTrainer -Scope Global
+        Invoke-IsaacFit $t | Out-Null
+    }
+}
