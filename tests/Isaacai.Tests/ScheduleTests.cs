@@ -63,6 +63,33 @@ public class ScheduleTests
         Assert.Contains("NaN at epoch 0, batch 3", error.Message);
     }
 
+    [Fact]
+    public void LRFinder_leaves_out_callbacks_that_act_on_epochs_or_set_the_rate_and_puts_them_back_in_order()
+    {
+        var folder = Directory.CreateTempSubdirectory("isaac-lrfind-").FullName;
+        try
+        {
+            var metrics = new MetricsCB();
+            var callbacks = new Callback[] { metrics, new EarlyStoppingCB(), new CheckpointCB(Path.Combine(folder, "c.isaacckpt")),
+                new CsvLoggerCB(Path.Combine(folder, "log.csv")), new OneCycleCB(0.1), new TrackingCB() };
+            var trainer = FiveBatchTrainer(Optimizers.SGD, callbacks);
+            trainer.Fit(1);
+            var before = trainer.Callbacks.ToList();
+            var recordsBefore = metrics.Records.ToList();
+            File.Delete(Path.Combine(folder, "c.isaacckpt"));
+            File.Delete(Path.Combine(folder, "log.csv"));
+
+            var result = LRFinder.Run(trainer, new LRFinderCB(1e-4, 1, iterations: 12, stopDivergence: 1e9)); // 12 batches: three epochs of 5
+            Assert.Equal(12, result.Points.Count);
+            Assert.Equal(before, trainer.Callbacks);
+            Assert.Equal(recordsBefore, metrics.Records);
+            Assert.Empty(Directory.GetFiles(folder));
+            Assert.Equal(1e-4, result.Points[0].Lr, 12);
+            Assert.Equal(1, result.Points[^1].Lr, 12);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
     /// <summary>
     /// Least squares is convex: plain gradient descent converges for lr &lt; 2/λmax of the loss's Hessian and
     /// diverges above. The finder's suggestions must fall in the range that converges, well above the

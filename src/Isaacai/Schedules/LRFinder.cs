@@ -23,6 +23,10 @@ public static class LRFinder
     /// Trains with <see cref="LRFinderCB"/> for as many epochs as its iterations need, then puts back the
     /// model's weights (LRFinderCB does), the trainer's optimizer object with its state (a fit replaces it)
     /// and torch's random generator (the test shuffles), so the next fit starts exactly where it would have.
+    /// The trainer's callbacks that act on epoch results (they implement after_epoch: metrics, tracking,
+    /// early stopping, checkpoints, logs) or set the learning rate (one-cycle, schedules) sit the test out,
+    /// so it writes no records or files and nothing fights its sweep; the others (the training step,
+    /// the device) run as in any fit.
     /// </summary>
     public static LRFinderResult Run(Trainer trainer, LRFinderCB finder, CancellationToken cancellation = default)
     {
@@ -31,13 +35,16 @@ public static class LRFinder
         int batches = trainer.Dls.Train.BatchCount;
         int epochs = (finder.Iterations + batches - 1) / batches;
         var optimizer = trainer.Opt;
+        var callbacks = trainer.Callbacks.ToList();
         using var rng = TorchSharp.torch.random.get_rng_state();
         trainer.Opt = null; // so the test's fit makes its own optimizer instead of disposing this one
+        foreach (var callback in callbacks.Where(c => c.Implements(Hook.AfterEpoch) || c is OneCycleCB or ScheduleCB)) trainer.RemoveCallback(callback);
         trainer.AddCallbacks(finder);
         try { trainer.Fit(epochs, train: true, valid: false, cancellation: cancellation); }
         finally
         {
-            trainer.RemoveCallback(finder);
+            foreach (var callback in trainer.Callbacks.ToList()) trainer.RemoveCallback(callback);
+            trainer.AddCallbacks(callbacks); // as they were, in their order
             trainer.Opt?.Dispose();
             trainer.Opt = optimizer;
             TorchSharp.torch.random.set_rng_state(rng);
