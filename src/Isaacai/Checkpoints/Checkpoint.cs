@@ -100,9 +100,9 @@ public sealed class Checkpoint : IDisposable
         using (zip)
         {
             var info = ReadInfo(zip, path);
-            var model = ReadTensors(zip, ModelEntry, path);
+            var model = ZipEntries.ReadSafetensors(zip, ModelEntry, path);
             Dictionary<string, Tensor> state;
-            try { state = ReadTensors(zip, StateEntry, path); }
+            try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path); }
             catch { Dispose(model.Values); throw; }
             byte[]? optimizer = null;
             if (zip.GetEntry(OptimizerEntry) is { } optimizerEntry)
@@ -187,32 +187,12 @@ public sealed class Checkpoint : IDisposable
 
     private static CheckpointInfo ReadInfo(ZipArchive zip, string path)
     {
-        var entry = zip.GetEntry(InfoEntry) ?? throw new InvalidDataException($"{path} is a zip archive but not an Isaacai checkpoint: it has no {InfoEntry}.");
-        CheckpointInfo? info;
-        try
-        {
-            using var stream = entry.Open();
-            info = JsonSerializer.Deserialize<CheckpointInfo>(stream, Json);
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
-        {
-            throw new InvalidDataException($"{path}: {InfoEntry} cannot be read ({e.Message}).", e);
-        }
-        if (info?.Format != FormatName)
-            throw new InvalidDataException($"{path}: {InfoEntry} does not describe an Isaacai checkpoint (format '{info?.Format}', expected '{FormatName}').");
+        var info = ZipEntries.ReadJson<CheckpointInfo>(zip, InfoEntry, path, "an Isaacai checkpoint", Json);
+        if (info.Format != FormatName)
+            throw new InvalidDataException($"{path}: {InfoEntry} does not describe an Isaacai checkpoint (format '{info.Format}', expected '{FormatName}').");
         if (info.FormatVersion is > CurrentVersion or < 1)
             throw new InvalidDataException($"{path} is checkpoint format version {info.FormatVersion}; this Isaacai reads version {CurrentVersion}.");
         return info;
-    }
-
-    private static Dictionary<string, Tensor> ReadTensors(ZipArchive zip, string name, string path)
-    {
-        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{path} has no {name}; the file is incomplete.");
-        using var buffer = new MemoryStream();
-        try { using var stream = entry.Open(); stream.CopyTo(buffer); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {name} is corrupt ({e.Message}).", e); }
-        buffer.Position = 0;
-        return Safetensors.Read(buffer, $"{path} ({name})");
     }
 
     private static void Dispose(IEnumerable<Tensor> tensors)

@@ -60,12 +60,7 @@ public static class ModelFile
             var manifest = ReadManifest(zip, path);
             var target = model ?? manifest.Architecture?.Build()
                 ?? throw new ArgumentException($"{path} holds a model of your own ({manifest.ModelType}), which the file cannot rebuild: pass a new instance of it as the model to load the weights into.");
-            var weights = zip.GetEntry(WeightsEntry) ?? throw new InvalidDataException($"{path} has no {WeightsEntry}; the file is incomplete.");
-            using var buffer = new MemoryStream();
-            try { using var entry = weights.Open(); entry.CopyTo(buffer); }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {WeightsEntry} is corrupt ({e.Message}).", e); }
-            buffer.Position = 0;
-            LoadInto(target, Safetensors.Read(buffer, $"{path} ({WeightsEntry})"), path);
+            LoadInto(target, ZipEntries.ReadSafetensors(zip, WeightsEntry, path), path);
             return new Predictor(target, manifest.Target, manifest.Preprocessing);
         }
     }
@@ -90,19 +85,9 @@ public static class ModelFile
 
     private static ModelManifest ReadManifest(ZipArchive zip, string path)
     {
-        var entry = zip.GetEntry(ManifestEntry) ?? throw new InvalidDataException($"{path} is a zip archive but not an Isaacai model file: it has no {ManifestEntry}.");
-        ModelManifest? manifest;
-        try
-        {
-            using var stream = entry.Open();
-            manifest = JsonSerializer.Deserialize<ModelManifest>(stream, Json);
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException or NotSupportedException)
-        {
-            throw new InvalidDataException($"{path}: {ManifestEntry} cannot be read ({e.Message}).", e);
-        }
-        if (manifest?.Format != ModelManifest.FormatName)
-            throw new InvalidDataException($"{path}: {ManifestEntry} does not describe an Isaacai model (format '{manifest?.Format}', expected '{ModelManifest.FormatName}').");
+        var manifest = ZipEntries.ReadJson<ModelManifest>(zip, ManifestEntry, path, "an Isaacai model file", Json);
+        if (manifest.Format != ModelManifest.FormatName)
+            throw new InvalidDataException($"{path}: {ManifestEntry} does not describe an Isaacai model (format '{manifest.Format}', expected '{ModelManifest.FormatName}').");
         if (manifest.FormatVersion > ModelManifest.CurrentVersion || manifest.FormatVersion < 1)
             throw new InvalidDataException($"{path} is format version {manifest.FormatVersion}; this Isaacai reads version {ModelManifest.CurrentVersion}. Update Isaacai to read it.");
         return manifest;
