@@ -48,16 +48,27 @@ function Copy-Changed([string] $Source, [string] $Destination) {
     Copy-Item -LiteralPath $Source -Destination $Destination -Force
 }
 
+# libtorch's package also carries its Python binding and test libraries. Nothing the module loads needs
+# them: libLibTorchSharp.so needs libtorch, libtorch_cpu, libc10 and libgomp (its DT_NEEDED closure), and
+# neither TorchSharp.dll nor those libraries name any of these for a later dlopen(). libshm and
+# libtorch_global_deps serve only Python's torch (torch.multiprocessing, torch/__init__.py); the rest are
+# libtorch's own test fixtures. Leaving them out saves 36 MB.
+$unloadedNatives = @(
+    'libtorch_python.so', 'libshm.so', 'libtorch_global_deps.so', 'libnnapi_backend.so',
+    'libtorchbind_test.so', 'libjitbackend_test.so', 'libbackend_with_compiler.so', 'libaoti_custom_ops.so'
+)
+
 function Get-RuntimeClosure {
     # The files the module needs at run time, as its deps.json lists them: our assemblies, their
     # package dependencies and the native libraries, all published flat next to TorchSharp.dll.
     $deps = Get-Content -Raw (Join-Path $publish 'Isaacai.PowerShell.deps.json') | ConvertFrom-Json -AsHashtable
     $target = $deps.targets[($deps.targets.Keys | Where-Object { $_ -like '*/linux-x64' } | Select-Object -First 1)]
-    foreach ($library in $target.Values) {
+    $files = foreach ($library in $target.Values) {
         foreach ($kind in 'runtime', 'native') {
             if ($library.ContainsKey($kind)) { $library[$kind].Keys | ForEach-Object { Split-Path $_ -Leaf } }
         }
     }
+    $files | Where-Object { $_ -notin $unloadedNatives }
     'Isaacai.PowerShell.dll'
 }
 
