@@ -99,6 +99,7 @@ function Build-Module {
     }
     $moduleFiles = @{
         'Isaacai.psd1' = 'Isaacai.psd1'
+        'LICENSE' = 'LICENSE'
         'module/Isaacai.psm1' = 'Isaacai.psm1'
         'module/Isaacai.Format.ps1xml' = 'Isaacai.Format.ps1xml'
         'module/Isaacai.Types.ps1xml' = 'Isaacai.Types.ps1xml'
