@@ -23,7 +23,12 @@
     FormatsToProcess     = @('Isaacai.Format.ps1xml')
     PrivateData          = @{
         PSData = @{
-            Tags = @('MachineLearning', 'DeepLearning', 'TorchSharp', 'Training', 'Callbacks', 'Linux')
+            # What a gallery shows. ModuleVersion above and ProjectUri here are the one source of truth:
+            # Directory.Build.props reads them for the assemblies and the engine's NuGet package.
+            Tags         = @('MachineLearning', 'DeepLearning', 'TorchSharp', 'Training', 'Callbacks', 'Linux', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/isaacai/isaacai'
+            LicenseUri   = 'https://github.com/isaacai/isaacai/blob/main/LICENSE'
+            ReleaseNotes = '0.1.0: the callback trainer and its cmdlets, the Fashion-MNIST and Palmer Penguins samples, linux-x64 CPU natives (libtorch 2.10 through TorchSharp 0.107.0).'
         }
     }
 }

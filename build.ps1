@@ -7,6 +7,8 @@
     Docs    writes the MAML help and about topics from docs/ (Build does this too).
     Test    runs the xunit engine tests and the Pester module tests (in a fresh pwsh that imports
             out/Isaacai), then prints one line: 'tests: N passed, M failed'.
+    Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
+            engine library's .nupkg (for C# projects), and prints their sizes.
     Bench   the callback trainer against a hand-written TorchSharp loop, and memory over a long fit.
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
@@ -16,7 +18,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Bench', 'Demo', 'Sample')]
+    [ValidateSet('Build', 'Docs', 'Package', 'Test', 'Bench', 'Demo', 'Sample')]
     [string[]] $Task = 'Build',
 
     # Cpu uses TorchSharp-cpu; Cuda swaps in TorchSharp-cuda-linux for machines with CUDA.
@@ -32,6 +34,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out/Isaacai'
 $publish = Join-Path $root "out/publish/$Configuration"
+$packages = Join-Path $root 'out/packages'
 $helpCulture = 'en-US'
 
 function Invoke-Dotnet {
@@ -48,16 +51,27 @@ function Copy-Changed([string] $Source, [string] $Destination) {
     Copy-Item -LiteralPath $Source -Destination $Destination -Force
 }
 
+# libtorch's package also carries its Python binding and test libraries. Nothing the module loads needs
+# them: libLibTorchSharp.so needs libtorch, libtorch_cpu, libc10 and libgomp (its DT_NEEDED closure), and
+# neither TorchSharp.dll nor those libraries name any of these for a later dlopen(). libshm and
+# libtorch_global_deps serve only Python's torch (torch.multiprocessing, torch/__init__.py); the rest are
+# libtorch's own test fixtures. Leaving them out saves 36 MB.
+$unloadedNatives = @(
+    'libtorch_python.so', 'libshm.so', 'libtorch_global_deps.so', 'libnnapi_backend.so',
+    'libtorchbind_test.so', 'libjitbackend_test.so', 'libbackend_with_compiler.so', 'libaoti_custom_ops.so'
+)
+
 function Get-RuntimeClosure {
     # The files the module needs at run time, as its deps.json lists them: our assemblies, their
     # package dependencies and the native libraries, all published flat next to TorchSharp.dll.
     $deps = Get-Content -Raw (Join-Path $publish 'Isaacai.PowerShell.deps.json') | ConvertFrom-Json -AsHashtable
     $target = $deps.targets[($deps.targets.Keys | Where-Object { $_ -like '*/linux-x64' } | Select-Object -First 1)]
-    foreach ($library in $target.Values) {
+    $files = foreach ($library in $target.Values) {
         foreach ($kind in 'runtime', 'native') {
             if ($library.ContainsKey($kind)) { $library[$kind].Keys | ForEach-Object { Split-Path $_ -Leaf } }
         }
     }
+    $files | Where-Object { $_ -notin $unloadedNatives }
     'Isaacai.PowerShell.dll'
 }
 
@@ -88,6 +102,7 @@ function Build-Module {
     }
     $moduleFiles = @{
         'Isaacai.psd1' = 'Isaacai.psd1'
+        'LICENSE' = 'LICENSE'
         'module/Isaacai.psm1' = 'Isaacai.psm1'
         'module/Isaacai.Format.ps1xml' = 'Isaacai.Format.ps1xml'
         'module/Isaacai.Types.ps1xml' = 'Isaacai.Types.ps1xml'
@@ -106,8 +121,35 @@ function Build-Module {
     Write-Host "Staged $($staged.Count) files into $out"
 }
 
-function Invoke-Test {
+function Invoke-Package {
     Build-Module
+    Remove-Item -Recurse -Force $packages -ErrorAction Ignore
+    New-Item -ItemType Directory -Force -Path $packages | Out-Null
+    # Build-Module's publish has just built the engine in this configuration: pack that build.
+    Invoke-Dotnet pack (Join-Path $root 'src/Isaacai') -c $Configuration --no-build -o $packages --nologo -v quiet
+    # PSResourceGet packs the staged module as it is, with the nuspec it writes from the manifest. It
+    # keeps its repository list under the user's data folder and writes it on first use: a child pwsh
+    # with that folder under out/ leaves the user's settings alone.
+    $dataHome = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/psresourceget')
+    $userDataHome = $env:XDG_DATA_HOME
+    try {
+        $env:XDG_DATA_HOME = $dataHome.FullName
+        & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command "Compress-PSResource -Path '$out' -DestinationPath '$packages'"
+        if ($LASTEXITCODE -ne 0) { throw "Compress-PSResource failed with exit code $LASTEXITCODE." }
+    }
+    finally { $env:XDG_DATA_HOME = $userDataHome }
+
+    $installed = (Get-ChildItem $out -File -Recurse | Measure-Object Length -Sum).Sum
+    foreach ($package in Get-ChildItem $packages -Filter '*.nupkg') {
+        Write-Host ('{0}: {1:N1} MiB' -f $package.Name, ($package.Length / 1MB))
+        # NuGet galleries (nuget.org, the PowerShell Gallery) refuse packages over 250 MB.
+        if ($package.Length -ge 250MB) { throw "$($package.Name) is $([math]::Round($package.Length / 1MB)) MB; galleries take at most 250 MB." }
+    }
+    Write-Host ('The module installs as {0:N1} MiB ({1}).' -f ($installed / 1MB), $out)
+}
+
+function Invoke-Test {
+    Invoke-Package
     $results = Join-Path $root 'out/test-results'
     Remove-Item -Recurse -Force $results -ErrorAction Ignore
     New-Item -ItemType Directory -Force -Path $results | Out-Null
@@ -306,6 +348,7 @@ foreach ($name in $Task) {
     switch ($name) {
         'Build' { Build-Module }
         'Docs' { Invoke-Docs }
+        'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all }
         'Demo' {
