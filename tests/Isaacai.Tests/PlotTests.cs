@@ -7,14 +7,8 @@ using static TorchSharp.torch;
 
 namespace Isaacai.Tests;
 
-public sealed class PlotTests : IDisposable
+public sealed class PlotTests() : TempFolderTests("isaacai-plots-")
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("isaacai-plots-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(_folder, name);
-
     // The colours TrainingPlots draws with (Category10), and the dark grey of ScottPlot's text.
     private static readonly SKColor Blue = SKColor.Parse("#1f77b4"), Orange = SKColor.Parse("#ff7f0e"),
         Green = SKColor.Parse("#2ca02c"), Red = SKColor.Parse("#d62728"), DarkBlue = SKColor.Parse("#0b3d66");
@@ -146,7 +140,7 @@ public sealed class PlotTests : IDisposable
         var noTracking = Assert.Throws<InvalidOperationException>(() => TrainingPlots.Save(untracked, PlotKind.Loss, path));
         Assert.Contains("no TrackingCB", noTracking.Message);
         Assert.Contains("New-IsaacCallback Tracking", noTracking.Message);
-        Assert.Empty(Directory.GetFiles(_folder));
+        Assert.Empty(Files());
     }
 
     [Fact]
@@ -171,7 +165,7 @@ public sealed class PlotTests : IDisposable
         File.WriteAllText(path, "an older plot");
         TrainingPlots.SaveLoss(tracking, path);
         using (var image = Decode(path)) Assert.Equal(TrainingPlots.DefaultWidth, image.Width);
-        Assert.Equal([path], Directory.GetFiles(_folder));
+        Assert.Equal([path], Files());
     }
 
     [Fact]
