@@ -15,7 +15,6 @@ public static class TrainingPlots
 {
     public const int DefaultWidth = 800, DefaultHeight = 500, MinSize = 100, MaxSize = 10_000;
 
-    // Category10, so that train is blue and valid orange in every plot, as in matplotlib's defaults.
     // SkiaSharp's NoDependencies natives find fonts by scanning /usr/share/fonts, without fontconfig's
     // "sans-serif" alias: their default is the first family met (DejaVu Serif on Debian), so ask for a sans one.
     private static readonly Lazy<string?> SansFont = new(() =>
@@ -24,6 +23,7 @@ public static class TrainingPlots
         return new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica" }.FirstOrDefault(families.Contains);
     });
 
+    // Category10, so that train is blue and valid orange in every plot, as in matplotlib's defaults.
     private static readonly Color TrainColor = Color.FromHex("#1f77b4"), SmoothColor = Color.FromHex("#0b3d66"),
         ValidColor = Color.FromHex("#ff7f0e"), MarkColor = Color.FromHex("#d62728");
 
@@ -60,7 +60,7 @@ public static class TrainingPlots
     {
         ArgumentNullException.ThrowIfNull(tracking);
         RequireTrainBatches(tracking);
-        var plot = NewPlot("Loss", "batch", "loss");
+        using var plot = NewPlot("Loss", "batch", "loss");
         var batches = BatchNumbers(tracking.TrainLosses.Count);
         AddLine(plot, batches, tracking.TrainLosses, TrainColor, "train loss (per batch)", width: 1);
         if (tracking.TrainLosses.Count > 2)
@@ -80,7 +80,7 @@ public static class TrainingPlots
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0)
             throw new InvalidOperationException("Nothing to plot: there are no epoch records. Run a fit first (MetricsCB or TrackingCB records one per epoch).");
-        var plot = NewPlot("Metrics per epoch", "epoch", "metric value");
+        using var plot = NewPlot("Metrics per epoch", "epoch", "metric value");
         var epochs = records.Select(r => (double)r.Epoch).ToList();
         var names = records.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
         var palette = new ScottPlot.Palettes.Category10();
@@ -110,7 +110,7 @@ public static class TrainingPlots
     {
         ArgumentNullException.ThrowIfNull(tracking);
         RequireTrainBatches(tracking);
-        var plot = NewPlot("Learning rate per batch", "batch", "learning rate");
+        using var plot = NewPlot("Learning rate per batch", "batch", "learning rate");
         AddLine(plot, BatchNumbers(tracking.Lrs.Count), tracking.Lrs, TrainColor, "learning rate", width: 2);
         // From 0, so a constant rate is a flat line at its height rather than the middle of an arbitrary range.
         double highest = tracking.Lrs.Where(double.IsFinite).DefaultIfEmpty(0).Max();
@@ -135,7 +135,7 @@ public static class TrainingPlots
             throw new ArgumentOutOfRangeException(nameof(lrs), lrs[bad], $"Learning rate {bad} is {lrs[bad]}; every learning rate must be a finite number above 0, for a log-10 axis.");
         if (suggestedLr is { } s && (!(s > 0) || !double.IsFinite(s)))
             throw new ArgumentOutOfRangeException(nameof(suggestedLr), s, "The suggested learning rate must be a finite number above 0, or null for none.");
-        var plot = NewPlot("Learning rate finder", "learning rate (log scale)", "loss");
+        using var plot = NewPlot("Learning rate finder", "learning rate (log scale)", "loss");
         var logLrs = lrs.Select(Math.Log10).ToList();
         AddLine(plot, logLrs, losses, TrainColor, "loss", width: 2);
         if (suggestedLr is { } suggestion)
