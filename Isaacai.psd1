@@ -14,7 +14,7 @@
         'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
         'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
         'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
-        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint'
+        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

@@ -13,14 +13,8 @@ using static TorchSharp.torch;
 
 namespace Isaacai.Tests;
 
-public sealed class ModelFileTests : IDisposable
+public sealed class ModelFileTests() : TempFolderTests("isaacai-modelfile-")
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("isaacai-modelfile-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(_folder, name);
-
     /// <summary>A model of the user's own: the file cannot rebuild it.</summary>
     private sealed class Tiny : nn.Module<Tensor, Tensor>
     {
@@ -642,16 +636,16 @@ public sealed class ModelFileTests : IDisposable
         var path = PathOf("m.isaac");
         var first = new Mlp(4, [3], 2);
         ModelFile.Save(path, new Predictor(first));
-        Assert.Equal([path], Directory.GetFiles(_folder));
+        Assert.Equal([path], Files());
 
         var second = new Mlp(4, [3], 2);
         ModelFile.Save(path, new Predictor(second));
-        Assert.Equal([path], Directory.GetFiles(_folder));
+        Assert.Equal([path], Files());
         AssertSameState(Snapshot(second), ModelFile.Load(path).Model.state_dict());
 
         var weights = PathOf("w.safetensors");
         ModelFile.SaveWeights(weights, second);
-        Assert.Equal([path, weights], Directory.GetFiles(_folder).Order());
+        Assert.Equal([path, weights], Files().Order());
     }
 
     [Fact]
@@ -665,12 +659,12 @@ public sealed class ModelFileTests : IDisposable
         var error = Assert.Throws<ArgumentException>(() => ModelFile.Save(path, new Predictor(new WithComplexBuffer())));
         Assert.Contains("'phase'", error.Message);
         Assert.Equal(before, File.ReadAllBytes(path));
-        Assert.Equal([path], Directory.GetFiles(_folder));
+        Assert.Equal([path], Files());
         Assert.IsType<Mlp>(ModelFile.Load(path).Model); // still loads
 
         var weights = PathOf("w.safetensors");
         Assert.Throws<ArgumentException>(() => ModelFile.SaveWeights(weights, new WithComplexBuffer()));
         Assert.False(File.Exists(weights));
-        Assert.Equal([path], Directory.GetFiles(_folder));
+        Assert.Equal([path], Files());
     }
 }

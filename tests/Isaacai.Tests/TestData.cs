@@ -32,6 +32,18 @@ internal static class TestData
         new(DataLoaders.FromDatasetDict(Synthetic(), batchSize), nn.CrossEntropyLoss(), Optimizers.SGD, nn.Linear(4, 3), callbacks, lr: 0.1);
 }
 
+/// <summary>Tests that write files: each test gets a new temporary folder (xunit makes a test class per test), deleted after it.</summary>
+public abstract class TempFolderTests(string prefix) : IDisposable
+{
+    protected string Folder { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    protected string PathOf(string name) => Path.Combine(Folder, name);
+
+    protected string[] Files() => Directory.GetFiles(Folder);
+
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+}
+
 /// <summary>Records every hook it sees; can throw at the n-th call of one hook.</summary>
 internal sealed class TraceCB(List<string> trace, string label = "") : Callback
 {

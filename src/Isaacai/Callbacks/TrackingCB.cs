@@ -12,6 +12,7 @@ public class TrackingCB : Callback
 {
     private readonly List<double> _trainLosses = [], _validLosses = [], _lrs = [];
     private readonly List<EpochRecord> _epochs = [];
+    private readonly List<int> _epochEnds = [];
     private readonly Stopwatch _clock = new();
     private int _epochStart;
     private double? _epochTrainLoss;
@@ -25,12 +26,19 @@ public class TrackingCB : Callback
     /// <summary>One record per finished epoch; no metrics, the losses being plain means of batch losses.</summary>
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
+    /// <summary>
+    /// How many train batches had run when each epoch ended, one per entry of <see cref="Epochs"/>: where
+    /// an epoch's valid loss sits on a per-batch axis, even when a cancelled epoch ran fewer batches.
+    /// </summary>
+    public IReadOnlyList<int> EpochEnds => _epochEnds;
+
     public override void BeforeFit(Trainer trainer)
     {
         _trainLosses.Clear();
         _validLosses.Clear();
         _lrs.Clear();
         _epochs.Clear();
+        _epochEnds.Clear();
     }
 
     public override void BeforeEpoch(Trainer trainer)
@@ -52,6 +60,7 @@ public class TrackingCB : Callback
         if (trainer.Training) _epochTrainLoss = mean;
         if (!trainer.LastPhaseOfEpoch) return; // the record waits for the valid phase
         _epochs.Add(new EpochRecord([], _epochTrainLoss, trainer.Training ? null : mean, trainer.Epoch, _clock.Elapsed));
+        _epochEnds.Add(_trainLosses.Count);
     }
 
     private List<double> Losses(Trainer trainer) => trainer.Training ? _trainLosses : _validLosses;

@@ -73,7 +73,7 @@ public sealed class Checkpoint : IDisposable
             var tensors = new Dictionary<string, Tensor> { [RngKey] = rng };
             foreach (var (key, state) in states)
                 foreach (var (name, tensor) in state.Tensors) tensors[$"{CallbackPrefix}{key}/{name}"] = tensor;
-            ModelFile.WriteAtomically(path, stream =>
+            IO.AtomicFile.Write(path, stream =>
             {
                 using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
                 using (var entry = zip.CreateEntry(InfoEntry).Open()) JsonSerializer.Serialize(entry, info, Json);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using Isaacai.Inference;
+using Isaacai.IO;
 using static TorchSharp.torch;
 
 namespace Isaacai.SavedModels;
@@ -25,7 +26,7 @@ public static class ModelFile
         var manifest = new ModelManifest(ModelManifest.FormatName, ModelManifest.CurrentVersion,
             $"Isaacai {typeof(ModelFile).Assembly.GetName().Version}", DateTimeOffset.UtcNow,
             predictor.Model.GetType().FullName ?? predictor.Model.GetName(), predictor.Architecture, predictor.Target, predictor.Processor);
-        WriteAtomically(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             using (var entry = zip.CreateEntry(ManifestEntry).Open()) JsonSerializer.Serialize(entry, manifest, Json);
@@ -34,7 +35,7 @@ public static class ModelFile
     }
 
     /// <summary>Writes just the weights as safetensors, for PyTorch (<c>safetensors.torch.load_file</c>), atomically.</summary>
-    public static void SaveWeights(string path, nn.Module model) => WriteAtomically(path, stream => StateDicts.WriteSafetensors(stream, model));
+    public static void SaveWeights(string path, nn.Module model) => AtomicFile.Write(path, stream => StateDicts.WriteSafetensors(stream, model));
 
     /// <summary>
     /// Reads a saved model. The library's own architectures are rebuilt from the file; a model of your own
@@ -91,26 +92,5 @@ public static class ModelFile
         if (manifest.FormatVersion > ModelManifest.CurrentVersion || manifest.FormatVersion < 1)
             throw new InvalidDataException($"{path} is format version {manifest.FormatVersion}; this Isaacai reads version {ModelManifest.CurrentVersion}. Update Isaacai to read it.");
         return manifest;
-    }
-
-    /// <summary>Writes through a temporary file in the same folder, flushed, then renamed over <paramref name="path"/>.</summary>
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
     }
 }
