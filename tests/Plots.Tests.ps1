@@ -62,13 +62,14 @@ Describe 'Export-IsaacPlot' {
         Test-Path $path | Should -BeFalse
     }
 
-    It 'plots the metrics of a default trainer, whose MetricsCB records them' {
+    It 'plots every kind for a default trainer, whose MetricsCB and TrackingCB record them' {
         $plain = New-IsaacTrainer -DataLoaders (New-IsaacDataLoaders $global:IsaacTestData -BatchSize 16) -Model (New-IsaacSimpleNet 784 8 10) -LearningRate 0.1
-        $plain.Callbacks.Name | Should -Not -Contain 'TrackingCB'
         Invoke-IsaacFit $plain -Epochs 2 -ProgressAction SilentlyContinue | Out-Null
-        $path = Join-Path $TestDrive 'default-metrics.png'
-        Export-IsaacPlot $plain $path -Kind Metrics | Out-Null
-        Get-ColourCount $path | Should -BeGreaterThan 50
+        foreach ($kind in 'Metrics', 'Loss', 'LearningRate') {
+            $path = Join-Path $TestDrive "default-$kind.png"
+            Export-IsaacPlot $plain $path -Kind $kind | Out-Null
+            Get-ColourCount $path | Should -BeGreaterThan 50 -Because $kind
+        }
     }
 
     It 'refuses a size outside 100 to 10000 pixels, and a missing folder, with one error each' {

@@ -106,7 +106,7 @@ Describe 'New-IsaacTrainer defaults' {
         $classes = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue
         $t = New-IsaacTrainer -DataLoaders ($classes | New-IsaacDataLoaders) -Model ($classes | New-IsaacMlp -HiddenSize 4)
         $t.LossFunc.GetType().Name | Should -Be 'CrossEntropyLoss'
-        $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'DeviceCB'
+        $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'DeviceCB', 'TrackingCB'
         @($t.Callbacks[1].Metrics.Keys) | Should -Be 'Accuracy', 'F1'
         $numbers = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target body_mass_g -MissingValue Drop -WarningAction SilentlyContinue
         $r = New-IsaacTrainer -DataLoaders ($numbers | New-IsaacDataLoaders) -Model ($numbers | New-IsaacMlp -HiddenSize 4)

@@ -63,7 +63,9 @@ Describe 'Find-IsaacLearningRate' {
     It 'outputs the points and a suggestion, and leaves the weights exactly as they were' {
         $t = New-PenguinTrainer
         $before = Get-Weights $t
-        $r = Find-IsaacLearningRate $t -Iterations 60 -StartLr 1e-5 -EndLr 10
+        $r = Find-IsaacLearningRate $t -Iterations 60 -StartLr 1e-5 -EndLr 10 -PlotPath TestDrive:/lr.png
+        'TestDrive:/lr.png' | Should -Exist
+        (Get-Item TestDrive:/lr.png).Length | Should -BeGreaterThan 5000
         $r.Points.Count | Should -BeGreaterThan 10
         $r.SuggestedLr | Should -BeGreaterThan 1e-5
         $r.SuggestedLr | Should -BeLessThan 10
@@ -72,6 +74,8 @@ Describe 'Find-IsaacLearningRate' {
         for ($i = 0; $i -lt $before.Count; $i++) { $after[$i].Values | Should -Be $before[$i].Values }
         $t.Callbacks.Name | Should -Not -Contain 'LRFinderCB'
         ($r | Out-String) | Should -BeLike '*SuggestedLr*'
+        (Find-IsaacLearningRate $t -Iterations 20 -PlotPath TestDrive:/not.png -WhatIf).Points.Count | Should -BeGreaterThan 2
+        'TestDrive:/not.png' | Should -Not -Exist
     }
 }
 

@@ -9,10 +9,11 @@ namespace Isaacai.PowerShell.Commands;
 /// loss diverges, then puts the trainer back as it was, and outputs what it found: the points and a
 /// suggested learning rate.
 /// </summary>
-[Cmdlet(VerbsCommon.Find, "IsaacLearningRate")]
+[Cmdlet(VerbsCommon.Find, "IsaacLearningRate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(LRFinderResult))]
 public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
 {
+    private const int SkipEnd = 5;
     private readonly CancellationTokenSource _stop = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
@@ -35,6 +36,11 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
     [ValidateRange(1.0, double.MaxValue)]
     public double StopDivergence { get; set; } = 4;
 
+    /// <summary>A PNG to draw the smoothed loss against the learning rate into, with the suggestion marked.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PlotPath { get; set; }
+
     protected override void ProcessRecord()
     {
         var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
@@ -45,6 +51,7 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
             using var finder = new LRFinderCB(StartLr, EndLr, Iterations, StopDivergence);
             var result = LRFinder.Run(Trainer, finder, _stop.Token);
             WriteVerbose($"LR range test: {result.Points.Count} batches from {result.Points[0].Lr:G3} to {result.Points[^1].Lr:G3}; steepest descent at {result.SteepLr:G3}, valley at {result.ValleyLr:G3}.");
+            if (PlotPath is not null) WritePlot(result, SessionState.Path.GetUnresolvedProviderPathFromPSPath(PlotPath));
             WriteObject(result);
         }
         catch (ArgumentException e)
@@ -62,6 +69,22 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
     }
 
     protected override void StopProcessing() => _stop.Cancel();
+
+    private void WritePlot(LRFinderResult result, string path)
+    {
+        if (!ShouldProcess(path, $"{(File.Exists(path) ? "Overwrite with" : "Write")} the LR finder plot (PNG)")) return;
+        try
+        {
+            // As fastai's plot_lr_find: the last points, where the loss blew up, would flatten the rest of the curve.
+            var shown = result.Points.Count > 2 * SkipEnd ? result.Points.SkipLast(SkipEnd).ToList() : result.Points;
+            Isaacai.Plots.TrainingPlots.SaveLearningRateFinder(shown.Select(p => p.Lr).ToList(), shown.Select(p => p.SmoothedLoss).ToList(), result.SuggestedLr, path);
+            WriteVerbose($"Wrote the LR finder plot to {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            WriteError(new ErrorRecord(e, "PlotNotWritten", ErrorCategory.WriteError, path)); // the result is still worth having
+        }
+    }
 
     public void Dispose() => _stop.Dispose();
 }

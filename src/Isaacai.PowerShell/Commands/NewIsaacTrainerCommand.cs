@@ -68,12 +68,16 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
         }
     }
 
-    /// <summary>What a fit needs to train and report: the plain step, the task's metrics (loss only if unknown), the device.</summary>
+    /// <summary>
+    /// What a fit needs to train and report: the plain step, the task's metrics (loss only if unknown), the
+    /// device, and the per-batch losses and learning rates that Export-IsaacPlot draws.
+    /// </summary>
     private List<Callback> DefaultCallbacks() =>
     [
         new BasicTrainCB(),
         new MetricsCB(DataLoaders.Target is { } target ? MetricNames.ForTarget(target) : []),
         new DeviceCB(),
+        new TrackingCB(),
     ];
 
     private object? Argument(System.Reflection.ParameterInfo parameter) => parameter.Name switch
