@@ -165,6 +165,8 @@ Describe 'Checkpoints' {
         $e.FullyQualifiedErrorId | Should -BeLike 'InvalidCheckpoint,*'
         $e.Exception.Message | Should -BeLike '*not an Isaacai checkpoint*'
         (Invoke-IsaacFit $t).Count | Should -Be 1
+        $e = { Restore-IsaacCheckpoint $t TestDrive:/junk.isaacckpt } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CheckpointNotRestored,*'
     }
 }
 

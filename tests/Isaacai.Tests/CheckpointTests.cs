@@ -82,6 +82,15 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void The_epochs_a_fit_finished_count_the_epoch_an_early_stop_ended_in()
+    {
+        var trainer = Make(1, Path.Combine(_folder, "e.isaacckpt"), new KillAfterEpoch(1) { Order = 30 });
+        trainer.Fit(5);
+        Assert.Equal(1, trainer.Epoch); // the loop stopped in epoch 1...
+        Assert.Equal(2, Checkpoint.EpochsFinishedBy(trainer)); // ...which had finished
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_gets_one_clear_error()
     {
         var path = Path.Combine(_folder, "junk.isaacckpt");

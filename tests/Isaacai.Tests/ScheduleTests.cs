@@ -64,6 +64,16 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void Steep_is_looked_for_only_on_the_way_down_to_the_lowest_loss()
+    {
+        // Falls gently to a minimum at point 5, blows up, then the average "recovers" steeply: not a rate to train at.
+        double[] smoothed = [2.0, 1.9, 1.7, 1.4, 1.2, 1.1, 5.0, 2.0, 9.0, 9.5];
+        var lrs = smoothed.Select((_, i) => Math.Pow(10, i - 7)).ToList();
+        var result = LRFinder.Analyse(lrs, smoothed, smoothed);
+        Assert.Equal(1e-4, result.SteepLr, 12); // 1.7 to 1.4 is the steepest fall before the minimum
+    }
+
+    [Fact]
     public void LRFinder_leaves_out_callbacks_that_act_on_epochs_or_set_the_rate_and_puts_them_back_in_order()
     {
         var folder = Directory.CreateTempSubdirectory("isaac-lrfind-").FullName;

@@ -33,7 +33,7 @@ public sealed class RestoreIsaacCheckpointCommand : PSCmdlet
             finally { Trainer.Logger = previousLogger; }
             WriteObject(checkpoint.Info);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
         {
             ThrowTerminatingError(new ErrorRecord(e, "CheckpointNotRestored", e is InvalidDataException or FileNotFoundException ? ErrorCategory.InvalidData : ErrorCategory.InvalidOperation, path));
         }

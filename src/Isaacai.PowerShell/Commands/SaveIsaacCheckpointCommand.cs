@@ -18,7 +18,7 @@ public sealed class SaveIsaacCheckpointCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>Epochs done, which a resumed fit skips; by default the epochs the trainer's last fit reached.</summary>
+    /// <summary>Epochs done, which a resumed fit skips; by default the epochs the trainer's last fit finished, as its records say.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int EpochsCompleted { get; set; }
@@ -34,7 +34,7 @@ public sealed class SaveIsaacCheckpointCommand : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "CheckpointExists", ErrorCategory.ResourceExists, path));
             return;
         }
-        int epochs = MyInvocation.BoundParameters.ContainsKey(nameof(EpochsCompleted)) ? EpochsCompleted : Trainer.Epoch;
+        int epochs = MyInvocation.BoundParameters.ContainsKey(nameof(EpochsCompleted)) ? EpochsCompleted : Checkpoint.EpochsFinishedBy(Trainer);
         if (!ShouldProcess(path, $"{(File.Exists(path) ? "Overwrite with" : "Write")} a checkpoint after {epochs} epoch(s)")) return;
         try
         {

@@ -144,14 +144,14 @@ public sealed class Checkpoint : IDisposable
         ArgumentNullException.ThrowIfNull(trainer);
         var source = $"The checkpoint (epoch {EpochsCompleted})";
         var checkpointables = Checkpointables(trainer).ToList();
-        var unknown = _callbacks.Keys.Except(checkpointables.Select(c => c.Key)).ToList();
-        if (unknown.Count > 0)
-            trainer.Logger.LogWarning("{Message}", $"{source} holds state for callbacks this trainer does not have: {string.Join(", ", unknown)}; that state is ignored.");
         var optimizer = trainer.Opt as OptimizerHelper;
         if (_optimizer is not null && optimizer is not null && optimizer.GetType().Name != Info.OptimizerType)
             throw new InvalidOperationException($"{source} holds the state of a {Info.OptimizerType} optimizer, but this trainer uses {optimizer.GetType().Name}; make the trainer with the same optimizer to resume.");
 
         StateDicts.LoadInto(trainer.Model, _model, source); // checks every key and shape before copying any
+        var unknown = _callbacks.Keys.Except(checkpointables.Select(c => c.Key)).ToList();
+        if (unknown.Count > 0)
+            trainer.Logger.LogWarning("{Message}", $"{source} holds state for callbacks this trainer does not have: {string.Join(", ", unknown)}; that state is ignored.");
         if (_optimizer is not null && optimizer is not null)
         {
             using var reader = new BinaryReader(new MemoryStream(_optimizer));
@@ -171,6 +171,20 @@ public sealed class Checkpoint : IDisposable
         Dispose(_model.Values);
         _rng.Dispose();
         foreach (var state in _callbacks.Values) state.Dispose();
+    }
+
+    /// <summary>
+    /// The epochs a trainer's last fit finished, as its records say (MetricsCB's, else TrackingCB's: a record
+    /// is made as an epoch's last phase ends); <see cref="Trainer.Epoch"/> without records. An early stop
+    /// after epoch 12 has finished 13 epochs, though the loop stopped at 12.
+    /// </summary>
+    public static int EpochsFinishedBy(Trainer trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var last = trainer.Callbacks.OfType<Callbacks.MetricsCB>().Select(m => m.Records)
+            .Concat(trainer.Callbacks.OfType<Callbacks.TrackingCB>().Select(t => t.Epochs))
+            .Where(records => records.Count > 0).Select(records => records[^1].Epoch + 1);
+        return last.DefaultIfEmpty(trainer.Epoch).Max();
     }
 
     /// <summary>Each checkpointable callback by a key that tells apart two callbacks of one name: <c>Name</c>, <c>Name#2</c>.</summary>

@@ -65,9 +65,12 @@ public static class LRFinder
 
     private static double Steep(List<LRFinderPoint> points)
     {
+        // Only the descent to the lowest smoothed loss: past it the loss is diverging, and a steep drop there
+        // is the average recovering from a spike, not a rate to train at.
+        int lowest = points.Select((p, i) => (p.SmoothedLoss, i)).MinBy(p => p.SmoothedLoss).i;
         int steepest = 0;
         double bestSlope = double.PositiveInfinity;
-        for (int i = 1; i < points.Count; i++)
+        for (int i = 1; i <= lowest; i++)
         {
             double slope = (points[i].SmoothedLoss - points[i - 1].SmoothedLoss) / (Math.Log(points[i].Lr) - Math.Log(points[i - 1].Lr));
             if (slope < bestSlope) (bestSlope, steepest) = (slope, i);
