@@ -7,7 +7,8 @@
     Docs    writes the MAML help and about topics from docs/ (Build does this too).
     Test    runs the xunit engine tests and the Pester module tests (in a fresh pwsh that imports
             out/Isaacai), then prints one line: 'tests: N passed, M failed'.
-    Bench   the callback trainer against a hand-written TorchSharp loop, and memory over a long fit.
+    Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
+            at 1, 2 and all threads (-BenchCase picks one: speed, memory, threads).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -24,7 +25,11 @@ param(
     [string] $Backend = 'Cpu',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Bench runs all of its cases, or one; 'threads' runs on the shipped sample and needs no download.
+    [ValidateSet('all', 'speed', 'memory', 'threads')]
+    [string] $BenchCase = 'all'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -307,7 +312,7 @@ foreach ($name in $Task) {
         'Build' { Build-Module }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
-        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all }
+        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase }
         'Demo' {
             Build-Module
             & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$out/Isaacai.psd1'; & '$root/docs/examples/seed-example.ps1' -CsvPath '$root/out/demo-metrics.csv'"
