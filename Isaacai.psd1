@@ -13,7 +13,8 @@
     CmdletsToExport      = @(
         'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
         'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
-        'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict'
+        'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
+        'Set-IsaacThreads', 'Get-IsaacEnvironment'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()
