@@ -9,7 +9,7 @@ Describe 'The module' {
         $module.ModuleBase | Should -Be $env:ISAACAI_MODULE
         $module.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Add-IsaacCallback', 'ConvertTo-IsaacDataset', 'Export-IsaacModel', 'Get-IsaacCallback', 'Get-IsaacDataset',
             'Import-IsaacModel', 'Invoke-IsaacFit', 'Invoke-IsaacPredict', 'New-IsaacCallback', 'New-IsaacConvNet', 'New-IsaacDataLoaders', 'New-IsaacMlp',
-            'New-IsaacSimpleNet', 'New-IsaacTrainer', 'Remove-IsaacCallback', 'Set-IsaacSeed')
+            'Get-IsaacEnvironment', 'New-IsaacSimpleNet', 'New-IsaacTrainer', 'Remove-IsaacCallback', 'Set-IsaacSeed', 'Set-IsaacThreads') | Sort-Object
         $module.ExportedFunctions.Keys | Sort-Object | Should -Be 'Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit'
     }
 
