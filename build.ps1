@@ -72,9 +72,26 @@ function Invoke-Docs {
     $pages = Get-ChildItem (Join-Path $root 'docs') -Filter '*.md' | Where-Object Name -NotLike 'about_*'
     ConvertTo-Maml -Page $pages -Path (Join-Path $helpDir 'Isaacai.PowerShell.dll-Help.xml')
     foreach ($about in Get-ChildItem (Join-Path $root 'docs') -Filter 'about_*.md') {
-        $text = (Get-Content -Raw $about.FullName) -replace '(?s)^---.*?---\s*', ''
-        Set-Content -Path (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value $text -NoNewline
+        Set-Content -Path (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value (ConvertTo-AboutText $about.FullName)
     }
+}
+
+# Plain text from an about topic's markdown, laid out as PlatyPS writes about topics: TOPIC and the other
+# '##' headings in capitals at the margin, text indented by 4, code by 8, no markdown marks.
+function ConvertTo-AboutText([string] $File) {
+    $lines = ((Get-Content -Raw $File) -replace "`r", '' -replace '(?s)^---\n.*?\n---\n', '').TrimEnd() -split "`n"
+    $fenced = $false
+    $text = foreach ($line in $lines) {
+        if ($line -match '^```') { $fenced = -not $fenced; continue }
+        if ($fenced) { if ($line) { '        ' + $line } else { '' }; continue }
+        if ($line -match '^# (.+)') { 'TOPIC'; '    ' + $Matches[1].Trim(); continue }
+        if ($line -match '^## (.+)') { $Matches[1].Trim().ToUpperInvariant(); continue }
+        if ($line -match '^### (.+)') { $title = $Matches[1].Trim(); '    ' + $title; '    ' + ('-' * $title.Length); continue }
+        if ($line -match '^    ') { '    ' + $line; continue }   # markdown code: kept as written, backticks included
+        if (-not $line.Trim()) { ''; continue }
+        '    ' + ($line -replace '`([^`]+)`', '$1')
+    }
+    ($text -join "`n") -replace "\n{3,}", "`n`n"
 }
 
 function Build-Module {

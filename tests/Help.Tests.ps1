@@ -53,4 +53,18 @@ Describe 'about_Isaacai_Callbacks' {
         $text | Should -Match 'before_batch'
         $text | Should -Match 'CancelBatchException'
     }
+
+    It 'is plain text laid out as PlatyPS writes about topics, with no markdown marks' {
+        $lines = (Get-Help about_Isaacai_Callbacks | Out-String) -split "`n" | ForEach-Object TrimEnd
+        $lines | Where-Object { $_ -match '^\s*#' -or $_ -match '```' } | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '`[\w$-][^`]*`' } | Should -BeNullOrEmpty -Because 'inline code marks are removed from text'
+        $topic = [array]::IndexOf($lines, 'TOPIC')
+        $topic | Should -BeGreaterOrEqual 0
+        $lines[$topic + 1] | Should -Be '    about_Isaacai_Callbacks'
+        $lines | Should -Contain 'SHORT DESCRIPTION'
+        $lines | Should -Contain 'LONG DESCRIPTION'
+        $lines | Should -Contain '    Tensors in a hook'
+        # Code keeps its PowerShell line continuations, indented under the text.
+        $lines | Should -Contain '        $trainer = New-IsaacTrainer -DataLoaders $dls -LossFunction CrossEntropy -Optimizer Adam `'
+    }
 }
