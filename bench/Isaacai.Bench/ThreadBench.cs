@@ -9,8 +9,8 @@ namespace Isaacai.Bench;
 
 /// <summary>
 /// How libtorch's intra-op thread count changes the speed of a fit on the shipped Fashion-MNIST sample
-/// (6,000 / 1,000), for SimpleNet and a ConvNet: 1 thread, 2 threads and all cores, on an idle machine and
-/// with one core kept busy by a spinning thread (as another process would on a shared machine). The counts
+/// (6,000 / 1,000), for SimpleNet and a ConvNet: 1 thread, 2 threads and all cores, on the machine as it is and
+/// with one core more kept busy by a spinning thread (as another process would on a shared machine). The counts
 /// alternate within each round so a drift in the machine's speed hits them all; medians are reported.
 /// </summary>
 internal static class ThreadBench
@@ -39,7 +39,7 @@ internal static class ThreadBench
                 for (int round = 0; round < Rounds; round++)
                     foreach (var threads in round % 2 == 0 ? counts : counts.Reverse())
                         seconds[threads].Add(Fit(make, sample, epochs, threads));
-                output.WriteLine($"| {name} | {epochs} | {(busy ? "one core busy" : "idle")} | "
+                output.WriteLine($"| {name} | {epochs} | {(busy ? "+ one core busy" : "as found")} | "
                     + string.Join(" | ", counts.Select(c => $"{Median(seconds[c]):F2} s ({seconds[c].Min():F2}–{seconds[c].Max():F2})")) + " |");
             }
         }
