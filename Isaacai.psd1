@@ -1,7 +1,8 @@
 @{
     RootModule           = 'Isaacai.psm1'
-    # Loaded at import, so that [TorchSharp.torch] and [Isaacai.*] types resolve before any command has run.
-    RequiredAssemblies   = @('TorchSharp.dll', 'Isaacai.dll')
+    # Loaded at import, so that [TorchSharp.torch] and [Isaacai.*] types resolve before any command has run
+    # (and before Isaacai.Types.ps1xml, whose tensor members are in Isaacai.PowerShell.dll, is read).
+    RequiredAssemblies   = @('TorchSharp.dll', 'Isaacai.dll', 'Isaacai.PowerShell.dll')
     NestedModules        = @('Isaacai.PowerShell.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f6c0e-3f4b-4d7e-9a35-1c8e6f2d9a41'
@@ -14,7 +15,7 @@
         'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
         'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
         'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
-        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot'
+        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot', 'Set-IsaacThreads', 'Get-IsaacEnvironment'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

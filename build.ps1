@@ -9,7 +9,8 @@
             out/Isaacai), then prints one line: 'tests: N passed, M failed'.
     Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
             engine library's .nupkg (for C# projects), and prints their sizes.
-    Bench   the callback trainer against a hand-written TorchSharp loop, and memory over a long fit.
+    Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
+            at 1, 2 and all threads (-BenchCase picks one: speed, memory, threads).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -26,7 +27,11 @@ param(
     [string] $Backend = 'Cpu',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Bench runs all of its cases, or one; 'threads' runs on the shipped sample and needs no download.
+    [ValidateSet('all', 'speed', 'memory', 'threads')]
+    [string] $BenchCase = 'all'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -81,9 +86,26 @@ function Invoke-Docs {
     $pages = Get-ChildItem (Join-Path $root 'docs') -Filter '*.md' | Where-Object Name -NotLike 'about_*'
     ConvertTo-Maml -Page $pages -Path (Join-Path $helpDir 'Isaacai.PowerShell.dll-Help.xml')
     foreach ($about in Get-ChildItem (Join-Path $root 'docs') -Filter 'about_*.md') {
-        $text = (Get-Content -Raw $about.FullName) -replace '(?s)^---.*?---\s*', ''
-        Set-Content -Path (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value $text -NoNewline
+        Set-Content -Path (Join-Path $helpDir ($about.BaseName + '.help.txt')) -Value (ConvertTo-AboutText $about.FullName)
     }
+}
+
+# Plain text from an about topic's markdown, laid out as PlatyPS writes about topics: TOPIC and the other
+# '##' headings in capitals at the margin, text indented by 4, code by 8, no markdown marks.
+function ConvertTo-AboutText([string] $File) {
+    $lines = ((Get-Content -Raw $File) -replace "`r", '' -replace '(?s)^---\n.*?\n---\n', '').TrimEnd() -split "`n"
+    $fenced = $false
+    $text = foreach ($line in $lines) {
+        if ($line -match '^```') { $fenced = -not $fenced; continue }
+        if ($fenced) { if ($line) { '        ' + $line } else { '' }; continue }
+        if ($line -match '^# (.+)') { 'TOPIC'; '    ' + $Matches[1].Trim(); continue }
+        if ($line -match '^## (.+)') { $Matches[1].Trim().ToUpperInvariant(); continue }
+        if ($line -match '^### (.+)') { $title = $Matches[1].Trim(); '    ' + $title; '    ' + ('-' * $title.Length); continue }
+        if ($line -match '^    ') { '    ' + $line; continue }   # markdown code: kept as written, backticks included
+        if (-not $line.Trim()) { ''; continue }
+        '    ' + ($line -replace '`([^`]+)`', '$1')
+    }
+    ($text -join "`n") -replace "\n{3,}", "`n`n"
 }
 
 function Build-Module {
@@ -350,7 +372,7 @@ foreach ($name in $Task) {
         'Docs' { Invoke-Docs }
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
-        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all }
+        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase }
         'Demo' {
             Build-Module
             & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$out/Isaacai.psd1'; & '$root/docs/examples/seed-example.ps1' -CsvPath '$root/out/demo-metrics.csv'"

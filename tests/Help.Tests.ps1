@@ -47,10 +47,39 @@ Describe 'Help for <Name>' -ForEach $commands {
     }
 }
 
+Describe 'Examples' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+    It 'Add-IsaacCallback Example 2, run as written, trains on ten batches per epoch and writes a record per epoch' {
+        $code = @((Get-Help Add-IsaacCallback).examples.example)[1].code
+        $trainer = New-TinyTrainer -BatchSize 2 -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        $batches = @{ Train = 0 }
+        Add-IsaacCallback $trainer after_batch { if ($_.Training) { $batches.Train++ } } | Out-Null
+        $records = @(& ([scriptblock]::Create($code)) 6>$null | Where-Object { $_.PSObject.TypeNames -contains 'Isaacai.EpochRecord' })
+        $records.Count | Should -Be 2
+        $records | ForEach-Object { $_.train_loss | Should -Not -BeNullOrEmpty; $_.valid_loss | Should -Not -BeNullOrEmpty }
+        $batches.Train | Should -Be 20
+    }
+}
+
 Describe 'about_Isaacai_Callbacks' {
     It 'is found by Get-Help' {
         $text = Get-Help about_Isaacai_Callbacks | Out-String
         $text | Should -Match 'before_batch'
         $text | Should -Match 'CancelBatchException'
+    }
+
+    It 'is plain text laid out as PlatyPS writes about topics, with no markdown marks' {
+        $lines = (Get-Help about_Isaacai_Callbacks | Out-String) -split "`n" | ForEach-Object TrimEnd
+        $lines | Where-Object { $_ -match '^\s*#' -or $_ -match '```' } | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '`[\w$-][^`]*`' } | Should -BeNullOrEmpty -Because 'inline code marks are removed from text'
+        $topic = [array]::IndexOf($lines, 'TOPIC')
+        $topic | Should -BeGreaterOrEqual 0
+        $lines[$topic + 1] | Should -Be '    about_Isaacai_Callbacks'
+        $lines | Should -Contain 'SHORT DESCRIPTION'
+        $lines | Should -Contain 'LONG DESCRIPTION'
+        $lines | Should -Contain '    Tensors in a hook'
+        # Code keeps its PowerShell line continuations, indented under the text.
+        $lines | Should -Contain '        $trainer = New-IsaacTrainer -DataLoaders $dls -LossFunction CrossEntropy -Optimizer Adam `'
     }
 }

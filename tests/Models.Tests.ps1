@@ -205,7 +205,7 @@ Describe 'Export-IsaacModel, Import-IsaacModel and Invoke-IsaacPredict' {
 Describe 'A model of your own, compiled with Add-Type' {
     BeforeAll {
         if (-not ('PenguinNet' -as [type])) {
-            Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies (Join-Path $env:ISAACAI_MODULE 'TorchSharp.dll') -TypeDefinition $PenguinNetSource
+            Add-Type -CompilerOptions '-nowarn:CS1701' -ReferencedAssemblies (Join-Path $env:ISAACAI_MODULE 'TorchSharp.dll') -TypeDefinition $PenguinNetSource
         }
     }
 
@@ -221,7 +221,7 @@ Describe 'A model of your own, compiled with Add-Type' {
         { Import-IsaacModel $path -Model $wrong } | Should -Throw "*'output.weight' is ``[3, 16``] in the file but ``[4, 16``] in the model*"
         $wrong.state_dict()['output.weight'].data[float]().ToArray() | Should -Be $weightsBefore
         $after = Invoke-InNewProcess @"
-Add-Type -IgnoreWarnings -WarningAction SilentlyContinue -ReferencedAssemblies '$env:ISAACAI_MODULE/TorchSharp.dll' -TypeDefinition @'
+Add-Type -CompilerOptions '-nowarn:CS1701' -ReferencedAssemblies '$env:ISAACAI_MODULE/TorchSharp.dll' -TypeDefinition @'
 $PenguinNetSource
 '@
 `$m = Import-IsaacModel '$path' -Model ([PenguinNet]::new(10, 3))

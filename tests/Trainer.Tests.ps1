@@ -2,7 +2,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     if (-not ('WarmupTrainer' -as [type])) {
         # A user's own subclass, from the user's own assembly: one parameter without a default, one with.
-        Add-Type -IgnoreWarnings -ReferencedAssemblies (Join-Path $env:ISAACAI_MODULE 'Isaacai.dll'), (Join-Path $env:ISAACAI_MODULE 'TorchSharp.dll') -TypeDefinition @'
+        Add-Type -CompilerOptions '-nowarn:CS1701' -ReferencedAssemblies (Join-Path $env:ISAACAI_MODULE 'Isaacai.dll'), (Join-Path $env:ISAACAI_MODULE 'TorchSharp.dll') -TypeDefinition @'
 using System.Collections.Generic;
 using Isaacai;
 using static TorchSharp.torch;

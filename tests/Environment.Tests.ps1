@@ -1,0 +1,56 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    # A new pwsh that imports the module and runs one script, with the environment variables given: the
+    # thread settings under test are per process and happen at import.
+    function Invoke-AfterImport([string] $Script, [hashtable] $Environment = @{}) {
+        $saved = @{}
+        foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $Environment[$name]) }
+        try {
+            $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command "`$ErrorActionPreference = 'Stop'; Import-Module '$env:ISAACAI_MODULE/Isaacai.psd1'; $Script"
+            if ($LASTEXITCODE -ne 0) { throw "The new pwsh process failed ($LASTEXITCODE): $json" }
+            $json | ConvertFrom-Json
+        }
+        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+    }
+}
+
+Describe 'Set-IsaacThreads' {
+    It 'works right after Import-Module and sets the thread count libtorch uses' {
+        $result = Invoke-AfterImport @'
+Set-IsaacThreads 2; $two = [TorchSharp.torch]::get_num_threads()
+Set-IsaacThreads 1; $one = [TorchSharp.torch]::get_num_threads()
+@{ Two = $two; One = $one; SetBy = (Get-IsaacEnvironment).ThreadsSetBy } | ConvertTo-Json
+'@
+        ($result.Two, $result.One, $result.SetBy) | Should -Be 2, 1, 'Set-IsaacThreads'
+    }
+
+    It 'refuses a count below 1' {
+        { Set-IsaacThreads 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+
+    It 'starts at the module''s default, half the cores and at least one, unless OMP_NUM_THREADS says otherwise' {
+        $expected = [Math]::Max(1, [int][Math]::Floor([Environment]::ProcessorCount / 2))
+        $report = '@{ Threads = [TorchSharp.torch]::get_num_threads(); SetBy = (Get-IsaacEnvironment).ThreadsSetBy } | ConvertTo-Json'
+        $default = Invoke-AfterImport $report @{ OMP_NUM_THREADS = $null }
+        ($default.Threads, $default.SetBy) | Should -Be $expected, 'Isaacai default'
+        $other = if ($expected -eq 1) { 2 } else { 1 }  # libtorch caps OMP_NUM_THREADS at the cores
+        $omp = Invoke-AfterImport $report @{ OMP_NUM_THREADS = "$other" }
+        ($omp.Threads, $omp.SetBy) | Should -Be $other, 'OMP_NUM_THREADS'
+    }
+}
+
+Describe 'Get-IsaacEnvironment' {
+    It 'reports versions, threads, devices, where the natives were loaded from and the GLIBCXX patch' {
+        $environment = Get-IsaacEnvironment
+        $environment.Isaacai | Should -Be (Get-Module Isaacai).Version.ToString()
+        $environment.TorchSharp | Should -Be '0.107.0'
+        $environment.LibTorch | Should -Match '^2\.\d+\.\d+'
+        $environment.Threads | Should -Be ([TorchSharp.torch]::get_num_threads())
+        $environment.Cores | Should -Be ([Environment]::ProcessorCount)
+        $environment.Devices | Should -Contain 'cpu'
+        $environment.NativeFolder | Should -Be (Resolve-Path $env:ISAACAI_MODULE).Path
+        $environment.LibStdCxx | Should -BeLike '*/libstdc++.so*'
+        $environment.GlibcxxPatch | Should -Be 'applied: GLIBCXX_3.4.32 is a weak need'
+    }
+}
