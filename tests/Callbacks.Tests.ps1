@@ -198,3 +198,17 @@ Describe 'Get-IsaacCallback and Remove-IsaacCallback' {
         $t.Callbacks.Count | Should -Be 1
     }
 }
+
+Describe 'Tab completion of callback names' {
+    It 'completes Remove-IsaacCallback -Name with the names of that trainer''s callbacks' {
+        $global:completionTrainer = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Add-IsaacCallback $global:completionTrainer before_fit {} -Name 'my hook' | Out-Null
+        try {
+            $line = 'Remove-IsaacCallback $global:completionTrainer -Name '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'BasicTrainCB', 'MetricsCB', "'my hook'"
+            $line = 'Remove-IsaacCallback $global:completionTrainer me'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'MetricsCB'
+        }
+        finally { Remove-Variable completionTrainer -Scope Global }
+    }
+}

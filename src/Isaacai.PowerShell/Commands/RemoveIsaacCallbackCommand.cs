@@ -13,6 +13,7 @@ public sealed class RemoveIsaacCallbackCommand : PSCmdlet
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByNameSet)]
+    [ArgumentCompleter(typeof(TrainerCallbackNameCompleter))]
     public string[] Name { get; set; } = [];
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByCallbackSet)]
