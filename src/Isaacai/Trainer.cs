@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Isaacai.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -140,7 +141,8 @@ public class Trainer
             epochs, train, valid, _fitLr, string.Join(", ", _callbacks.Select(c => c.Name)));
         _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
         CreateOptimizer();
-        WithCallbacks(LoopLevel.Fit, _fitBody);
+        try { WithCallbacks(LoopLevel.Fit, _fitBody); }
+        catch (CancelFitException) { } // only cleanup_fit can raise one this far (a stop landing there): the fit is ending anyway
     }
 
     /// <summary>
@@ -208,6 +210,44 @@ public class Trainer
             RunCallbacks(after);
         }
         catch (CancelException cancel) when (cancel.Level == level) { }
-        finally { RunCallbacks(cleanup); }
+        catch (Exception inFlight)
+        {
+            RunCleanup(cleanup, inFlight);
+            throw;
+        }
+        RunCleanup(cleanup, inFlight: null);
     }
+
+    /// <summary>
+    /// Runs every callback of a cleanup hook, even after one throws. The error the user sees is the first
+    /// real one: the error in flight, else the first cleanup failure (a cancel is control flow, not an
+    /// error); the other failures are attached to it (<see cref="CleanupErrorsOf"/>). Returns only when
+    /// <paramref name="inFlight"/> (or nothing) should go on.
+    /// </summary>
+    private void RunCleanup(Hook cleanup, Exception? inFlight)
+    {
+        List<Exception>? failures = null;
+        foreach (var callback in (_table ??= new CallbackTable(_callbacks)).For(cleanup))
+        {
+            try { callback.Invoke(cleanup, this); }
+            catch (Exception e)
+            {
+                NoteWhereItFailed(e, cleanup, callback);
+                (failures ??= []).Add(e);
+            }
+        }
+        if (failures is null) return;
+        var primary = inFlight is not null and not CancelException ? inFlight
+            : failures.Find(e => e is not CancelException) ?? inFlight ?? failures[0];
+        var attached = failures.Where(e => e != primary && e is not CancelException).ToList();
+        if (attached.Count > 0)
+            primary.Data[CleanupErrorsKey] = CleanupErrorsOf(primary).Concat(attached).ToArray();
+        if (primary != inFlight) ExceptionDispatchInfo.Throw(primary);
+    }
+
+    /// <summary>Key of <see cref="Exception.Data"/> holding the cleanup failures that came after an error.</summary>
+    public const string CleanupErrorsKey = "Isaacai.CleanupErrors";
+
+    /// <summary>The cleanup callbacks that also failed while <paramref name="error"/> was ending the fit, in the order they ran.</summary>
+    public static IReadOnlyList<Exception> CleanupErrorsOf(Exception error) => error.Data[CleanupErrorsKey] as Exception[] ?? [];
 }
