@@ -1,11 +1,20 @@
 # The script half of the Isaacai module: readable names for the cancel exceptions. The cmdlets come
 # from Isaacai.PowerShell.dll, loaded first as a nested module.
 
+# Outside a hook a cancel would reach the prompt as "OperationStopped: The epoch was cancelled.".
+function Assert-InHook([string] $Level, [System.Management.Automation.PSCmdlet] $Cmdlet) {
+    if ([Isaacai.PowerShell.ScriptCallback]::InHook) { return }
+    $message = "$($Cmdlet.MyInvocation.MyCommand.Name) works only inside a hook of a running fit (a scriptblock or class callback), where it skips the rest of the $Level; no hook is running here."
+    $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+            [System.InvalidOperationException]::new($message), 'StopOutsideHook', 'InvalidOperation', $null))
+}
+
 function Stop-IsaacBatch {
     # .ExternalHelp Isaacai.PowerShell.dll-Help.xml
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'batch' $PSCmdlet
     throw [Isaacai.CancelBatchException]::new()
 }
 
@@ -14,6 +23,7 @@ function Stop-IsaacEpoch {
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'epoch' $PSCmdlet
     throw [Isaacai.CancelEpochException]::new()
 }
 
@@ -22,5 +32,6 @@ function Stop-IsaacFit {
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'fit' $PSCmdlet
     throw [Isaacai.CancelFitException]::new()
 }

@@ -18,7 +18,9 @@ public class Trainer
     private CallbackTable? _table;
     private readonly Action _fitBody, _epochBody, _batchBody;
     private double _fitLr;
-    private bool _fitting;
+    private int _fitting; // 1 while a fit runs; claimed atomically, as hosts on other threads may start fits too
+    private double _lr;
+    private bool _warnedOfLoss;
 
     public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
                    nn.Module<Tensor, Tensor> model, IEnumerable<Callback>? callbacks = null, double lr = 1e-3)
@@ -27,7 +29,7 @@ public class Trainer
         LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc));
         OptFunc = optFunc ?? throw new ArgumentNullException(nameof(optFunc));
         Model = model ?? throw new ArgumentNullException(nameof(model));
-        Lr = lr > 0 && double.IsFinite(lr) ? lr : throw new ArgumentOutOfRangeException(nameof(lr), lr, "The learning rate must be a positive finite number.");
+        _lr = ValidLr(lr, nameof(lr));
         _fitBody = FitBody;
         _epochBody = EpochBody;
         _batchBody = BatchBody;
@@ -38,7 +40,11 @@ public class Trainer
     public nn.Module<Tensor, Tensor, Tensor> LossFunc { get; set; }
     public OptimizerFactory OptFunc { get; set; }
     public nn.Module<Tensor, Tensor> Model { get; set; }
-    public double Lr { get; set; }
+    /// <summary>The learning rate of the next fit: a positive finite number.</summary>
+    public double Lr { get => _lr; set => _lr = ValidLr(value, nameof(value)); }
+
+    private static double ValidLr(double lr, string parameter) => lr > 0 && double.IsFinite(lr) ? lr
+        : throw new ArgumentOutOfRangeException(parameter, lr, $"The learning rate must be a positive finite number; {lr} is not.");
     public optim.Optimizer? Opt { get; set; }
 
     /// <summary>The loader of the running epoch: <c>Dls.Train</c> or <c>Dls.Valid</c>.</summary>
@@ -120,15 +126,34 @@ public class Trainer
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs. <paramref name="lr"/> overrides <see cref="Lr"/> for this
     /// fit. A cancelled <paramref name="cancellation"/> stops at the next batch boundary as a CancelFit.
+    /// <paramref name="callbacks"/>, <paramref name="reporter"/> and <paramref name="logger"/> serve this fit
+    /// only (as the seed's <c>fit(cbs=...)</c>): they are put in place once the trainer is claimed, so a fit
+    /// refused because another is running (on any thread) changes nothing, and are taken away after.
     /// </summary>
-    public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default)
+    public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default,
+                    IEnumerable<Callback>? callbacks = null, ITrainingReporter? reporter = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        if (_fitting) throw new InvalidOperationException("This trainer is already fitting; a callback cannot start another fit of the same trainer.");
-        _fitting = true;
-        try { FitOnce(epochs, train, valid, lr, cancellation); }
-        finally { _fitting = false; }
+        if (lr is { } fitLr) ValidLr(fitLr, nameof(lr));
+        if (Interlocked.Exchange(ref _fitting, 1) == 1) throw new TrainerBusyException();
+        var forThisFit = callbacks?.ToList() ?? [];
+        var (previousReporter, previousLogger) = (Reporter, Logger);
+        try
+        {
+            (Reporter, Logger) = (reporter ?? Reporter, logger ?? Logger);
+            AddCallbacks(forThisFit);
+            FitOnce(epochs, train, valid, lr, cancellation);
+        }
+        finally
+        {
+            forThisFit.ForEach(callback => RemoveCallback(callback));
+            (Reporter, Logger) = (previousReporter, previousLogger);
+            Volatile.Write(ref _fitting, 0);
+        }
     }
+
+    /// <summary>Whether a fit is running; another <see cref="Fit"/> would be refused.</summary>
+    public bool IsFitting => Volatile.Read(ref _fitting) == 1;
 
     private void FitOnce(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation)
     {
@@ -137,6 +162,7 @@ public class Trainer
         FitsValid = valid;
         Cancellation = cancellation;
         _fitLr = lr ?? Lr;
+        _warnedOfLoss = false;
         Logger.LogDebug("Fitting {Epochs} epoch(s) (train: {Train}, valid: {Valid}) at lr {Lr} with callbacks {Callbacks}",
             epochs, train, valid, _fitLr, string.Join(", ", _callbacks.Select(c => c.Name)));
         _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
@@ -191,7 +217,19 @@ public class Trainer
     private void BatchBody()
     {
         RunCallbacks(Hook.Predict, Hook.GetLoss);
+        if (!_warnedOfLoss) WarnIfLossIsNotFinite();
         if (Training) RunCallbacks(Hook.BeforeBackward, Hook.Backward, Hook.Step, Hook.ZeroGrad);
+    }
+
+    /// <summary>A NaN or infinite loss spoils every step after it: say so, once per fit, where it began.</summary>
+    private void WarnIfLossIsNotFinite()
+    {
+        if (Loss is not { } loss || loss.numel() != 1) return;
+        double value = loss.ToDouble();
+        if (double.IsFinite(value)) return;
+        _warnedOfLoss = true;
+        Logger.LogWarning("The loss is {Loss} at epoch {Epoch}, batch {Batch} ({Phase}); training from here on is meaningless. Lower the learning rate, or check the inputs for NaN. (Warned once per fit.)",
+            value, Epoch, Iter, Training ? "train" : "valid");
     }
 
     /// <summary>The seed's <c>with_cbs</c>: before, body, after; a cancel of this level skips the rest; cleanup always.</summary>

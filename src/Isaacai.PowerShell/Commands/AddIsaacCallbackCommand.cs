@@ -44,6 +44,9 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
                 ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
             return;
         }
+        // -ErrorAction also says what a failure of a script callback will do during the fit (Stop unless given).
+        if (callback is ScriptCallback script && MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var errorAction))
+            script.ErrorAction = (ActionPreference)errorAction;
         Trainer.AddCallbacks(WithOrderAndName(callback));
         WriteObject(callback);
     }

@@ -27,25 +27,25 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     public SwitchParameter NoValid { get; set; }
 
     [Parameter]
-    [ValidateRange(double.Epsilon, double.MaxValue)]
+    [ValidatePositiveFinite]
     public double LearningRate { get; set; }
 
     protected override void ProcessRecord()
     {
         var reporter = new PipelineReporter(this);
-        var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
         var progress = ProgressIsShown() && !Trainer.Callbacks.OfType<ProgressCB>().Any() ? new ProgressCB() : null;
-        if (progress is not null) Trainer.AddCallbacks(progress);
-        Trainer.Reporter = reporter;
-        Trainer.Logger = reporter;
         try
         {
             double? lr = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? LearningRate : null;
-            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token);
+            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, progress is null ? null : [progress], reporter, reporter);
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "TrainerBusy", ErrorCategory.ResourceBusy, Trainer));
         }
         catch (ScriptCallbackException e)
         {
-            ThrowTerminatingError(e.ErrorRecord);
+            ThrowTerminatingError(EngineErrors.Describe(e, e.ErrorRecord));
         }
         catch (CancelException e)
         {
@@ -57,16 +57,8 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            var record = new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer);
-            if (e.Data[Trainer.FailedHookKey] is string hook)
-                record.ErrorDetails = new ErrorDetails($"The fit failed at {hook} in callback '{e.Data[Trainer.FailedCallbackKey]}': {e.Message}");
-            ThrowTerminatingError(record);
-        }
-        finally
-        {
-            if (progress is not null) Trainer.RemoveCallback(progress);
-            Trainer.Reporter = previousReporter;
-            Trainer.Logger = previousLogger;
+            if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
+            ThrowTerminatingError(EngineErrors.Describe(e, new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer)));
         }
     }
 
