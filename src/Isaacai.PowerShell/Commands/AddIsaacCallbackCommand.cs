@@ -11,6 +11,7 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
     public const string ScriptBlockSet = "ScriptBlock", HooksSet = "Hooks", CallbackSet = "Callback";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ScriptBlockSet)]

@@ -14,6 +14,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stop = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Position = 1)]
