@@ -7,7 +7,8 @@
     Docs    writes the MAML help and about topics from docs/ (Build does this too).
     Test    runs the xunit engine tests and the Pester module tests (in a fresh pwsh that imports
             out/Isaacai), then prints one line: 'tests: N passed, M failed'.
-    Bench   the callback trainer against a hand-written TorchSharp loop, and memory over a long fit.
+    Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and
+            the per-call cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -307,7 +308,12 @@ foreach ($name in $Task) {
         'Build' { Build-Module }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
-        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all }
+        'Bench' {
+            Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- all
+            Build-Module
+            & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out
+            if ($LASTEXITCODE -ne 0) { throw "bench/ScriptCallbacks.ps1 failed with exit code $LASTEXITCODE." }
+        }
         'Demo' {
             Build-Module
             & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$out/Isaacai.psd1'; & '$root/docs/examples/seed-example.ps1' -CsvPath '$root/out/demo-metrics.csv'"
