@@ -1,4 +1,17 @@
-BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    # An open runspace with the helpers loaded and torch at one thread, for fits started from this thread.
+    function New-HelperRunspace {
+        $runspace = [runspacefactory]::CreateRunspace()
+        $runspace.Open()
+        $setup = [powershell]::Create()
+        $setup.Runspace = $runspace
+        $null = $setup.AddScript(". '$PSScriptRoot/TestHelpers.ps1'; [TorchSharp.torch]::set_num_threads(1)").Invoke()
+        $setup.Dispose()
+        $runspace
+    }
+}
 
 Describe 'Errors during a fit are never lost' {
     It 'keeps the first error (from C#) and attaches the cleanup error; a later cleanup callback still runs' {
@@ -30,12 +43,7 @@ Describe 'Errors during a fit are never lost' {
 
 Describe 'A stop landing inside a cleanup hook' {
     BeforeAll {
-        $script:runspace = [runspacefactory]::CreateRunspace()
-        $runspace.Open()
-        $setup = [powershell]::Create()
-        $setup.Runspace = $runspace
-        $null = $setup.AddScript(". '$PSScriptRoot/TestHelpers.ps1'; [TorchSharp.torch]::set_num_threads(1)").Invoke()
-        $setup.Dispose()
+        $script:runspace = New-HelperRunspace
         # Each cleanup hook has a slow script (where stops land) and a later one that must always run.
         $script:fit = {
             param($state)
@@ -96,15 +104,7 @@ Describe 'A stop landing inside a cleanup hook' {
 
 Describe 'Two runspaces and one trainer' {
     BeforeAll {
-        $script:pool = foreach ($i in 1..2) {
-            $rs = [runspacefactory]::CreateRunspace()
-            $rs.Open()
-            $setup = [powershell]::Create()
-            $setup.Runspace = $rs
-            $null = $setup.AddScript(". '$PSScriptRoot/TestHelpers.ps1'; [TorchSharp.torch]::set_num_threads(1)").Invoke()
-            $setup.Dispose()
-            $rs
-        }
+        $script:pool = (New-HelperRunspace), (New-HelperRunspace)
         $script:fitIn = {
             param($trainer, $epochs, $delay)
             Start-Sleep -Milliseconds $delay
