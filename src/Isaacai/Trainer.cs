@@ -45,6 +45,7 @@ public class Trainer
 
     private static double ValidLr(double lr, string parameter) => lr > 0 && double.IsFinite(lr) ? lr
         : throw new ArgumentOutOfRangeException(parameter, lr, $"The learning rate must be a positive finite number; {lr} is not.");
+
     public optim.Optimizer? Opt { get; set; }
 
     /// <summary>The loader of the running epoch: <c>Dls.Train</c> or <c>Dls.Valid</c>.</summary>
