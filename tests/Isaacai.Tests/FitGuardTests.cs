@@ -102,9 +102,7 @@ public class FitGuardTests
     public void A_finite_loss_gets_no_warning()
     {
         var logger = new RecordingLogger();
-        var trainer = TestData.Trainer(4, new BasicTrainCB());
-        trainer.Logger = logger;
-        trainer.Fit(2);
+        TestData.Trainer(4, new BasicTrainCB()).Fit(2, logger: logger);
         Assert.Empty(logger.Warnings);
     }
 }
