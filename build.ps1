@@ -10,7 +10,8 @@
     Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
             engine library's .nupkg (for C# projects), and prints their sizes.
     Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
-            at 1, 2 and all threads (-BenchCase picks one: speed, memory, threads).
+            at 1, 2 and all threads (-BenchCase picks one: speed, memory, threads), then the per-call
+            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -372,7 +373,14 @@ foreach ($name in $Task) {
         'Docs' { Invoke-Docs }
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
-        'Bench' { Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase }
+        'Bench' {
+            Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
+            if ($BenchCase -eq 'all') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/ScriptCallbacks.ps1 failed with exit code $LASTEXITCODE." }
+            }
+        }
         'Demo' {
             Build-Module
             & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$out/Isaacai.psd1'; & '$root/docs/examples/seed-example.ps1' -CsvPath '$root/out/demo-metrics.csv'"

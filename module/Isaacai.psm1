@@ -5,11 +5,20 @@
 # "Threads"): start from the module's measured default; Set-IsaacThreads or OMP_NUM_THREADS change it.
 [Isaacai.Runtime.TorchRuntime]::ApplyDefaultThreads()
 
+# Outside a hook a cancel would reach the prompt as "OperationStopped: The epoch was cancelled.".
+function Assert-InHook([string] $Level, [System.Management.Automation.PSCmdlet] $Cmdlet) {
+    if ([Isaacai.PowerShell.ScriptCallback]::InHook) { return }
+    $message = "$($Cmdlet.MyInvocation.MyCommand.Name) works only inside a hook of a running fit (a scriptblock or class callback), where it skips the rest of the $Level; no hook is running here."
+    $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+            [System.InvalidOperationException]::new($message), 'StopOutsideHook', 'InvalidOperation', $null))
+}
+
 function Stop-IsaacBatch {
     # .ExternalHelp Isaacai.PowerShell.dll-Help.xml
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'batch' $PSCmdlet
     throw [Isaacai.CancelBatchException]::new()
 }
 
@@ -18,6 +27,7 @@ function Stop-IsaacEpoch {
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'epoch' $PSCmdlet
     throw [Isaacai.CancelEpochException]::new()
 }
 
@@ -26,5 +36,6 @@ function Stop-IsaacFit {
     [CmdletBinding()]
     [OutputType([void])]
     param()
+    Assert-InHook 'fit' $PSCmdlet
     throw [Isaacai.CancelFitException]::new()
 }

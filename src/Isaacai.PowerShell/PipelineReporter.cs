@@ -6,8 +6,8 @@ namespace Isaacai.PowerShell;
 
 /// <summary>
 /// Tells a running cmdlet what the engine reports: each epoch record as a pipeline object the moment the
-/// epoch ends, progress as nested Write-Progress (fit, epoch, batch), log messages as Verbose and
-/// Information records. Lives only for one cmdlet call, on its pipeline thread.
+/// epoch ends, progress as nested Write-Progress (fit, epoch, batch), log messages as Verbose,
+/// Information, Warning and Error records. Lives only for one cmdlet call, on its pipeline thread.
 /// </summary>
 internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogger
 {
@@ -59,7 +59,9 @@ internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogg
     {
         if (cmdlet.Stopping) return;
         var message = formatter(state, exception);
-        if (logLevel >= LogLevel.Warning) cmdlet.WriteWarning(message);
+        if (logLevel >= LogLevel.Error)
+            cmdlet.WriteError((exception as IContainsErrorRecord)?.ErrorRecord ?? new ErrorRecord(exception ?? new InvalidOperationException(message), "IsaacaiError", ErrorCategory.NotSpecified, null));
+        else if (logLevel == LogLevel.Warning) cmdlet.WriteWarning(message);
         else if (logLevel == LogLevel.Information) cmdlet.WriteInformation(message, ["Isaacai"]);
         else cmdlet.WriteVerbose(message);
     }

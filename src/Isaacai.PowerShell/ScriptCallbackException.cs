@@ -32,7 +32,7 @@ public sealed class ScriptCallbackException : Exception, IContainsErrorRecord
     private static string Describe(string hook, string callbackName, Exception inner, ErrorRecord? scriptError)
     {
         var position = scriptError?.InvocationInfo?.PositionMessage;
-        var message = scriptError?.Exception?.Message ?? inner.Message;
+        var message = EngineErrors.WithoutNativeFrames(scriptError?.Exception?.Message ?? inner.Message);
         return $"The {hook} hook of callback '{callbackName}' failed: {message}" + (string.IsNullOrEmpty(position) ? "" : Environment.NewLine + position);
     }
 }

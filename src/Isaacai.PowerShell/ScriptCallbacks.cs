@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
+using System.Linq.Expressions;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 
 namespace Isaacai.PowerShell;
 
@@ -11,8 +13,21 @@ namespace Isaacai.PowerShell;
 /// </summary>
 public abstract class ScriptCallback : Callback
 {
+    [ThreadStatic] private static int t_hooksRunning;
+
+    /// <summary>Whether a script hook is running on this thread: Stop-IsaacBatch and its twins work only there.</summary>
+    public static bool InHook => t_hooksRunning > 0;
+
+    /// <summary>
+    /// What a failure of this callback does: Stop (the default) fails the fit, as an exception in a Python
+    /// callback does; Continue writes it as an error of the fit (through the trainer's logger) and goes
+    /// on; SilentlyContinue and Ignore go on without a word.
+    /// </summary>
+    public ActionPreference ErrorAction { get; set; } = ActionPreference.Stop;
+
     public override void Invoke(Hook hook, Trainer trainer)
     {
+        t_hooksRunning++;
         try
         {
             if (IsStopping(trainer)) InvokeInNestedPipeline(hook, trainer);
@@ -23,8 +38,11 @@ public abstract class ScriptCallback : Callback
             if (Find<CancelException>(e) is { } cancel) throw cancel;
             // The pipeline began stopping while the script ran: wind the fit down as a stop does.
             if (Find<PipelineStoppedException>(e) is not null) throw new CancelFitException();
-            throw new ScriptCallbackException(HookNames.ToSeedName(hook), Name, e, ScriptErrorOf(e));
+            var failure = new ScriptCallbackException(HookNames.ToSeedName(hook), Name, e, ScriptErrorOf(e));
+            if (ErrorAction is not (ActionPreference.Continue or ActionPreference.SilentlyContinue or ActionPreference.Ignore)) throw failure;
+            if (ErrorAction == ActionPreference.Continue) trainer.Logger.LogError(failure, "{Message}", failure.Message);
         }
+        finally { t_hooksRunning--; }
     }
 
     private static bool IsStopping(Trainer trainer) =>
@@ -72,10 +90,19 @@ public abstract class ScriptCallback : Callback
         .LastOrDefault(record => record?.InvocationInfo?.ScriptLineNumber > 0);
 }
 
-/// <summary>Scriptblocks mapped to hooks. Each receives the trainer as <c>$args[0]</c>, <c>param($trainer)</c> and <c>$_</c>.</summary>
+/// <summary>
+/// Scriptblocks mapped to hooks. Each receives the trainer as <c>$args[0]</c>, <c>param($trainer)</c> and
+/// <c>$_</c>, and runs with <c>$ErrorActionPreference = 'Stop'</c>: its first error (a failed .NET call,
+/// a failing command, Write-Error) ends that call as a failure of the callback.
+/// </summary>
 public sealed class ScriptBlockCallback : ScriptCallback
 {
     private readonly Dictionary<Hook, ScriptBlock> _scripts;
+    // Made once and refilled each call: InvokeWithContext takes $_ out of the list and puts the rest in the
+    // hook's new scope, where the script may change their values.
+    private readonly PSVariable _dollarUnder = new("_", null);
+    private readonly PSVariable _errorActionPreference = new("ErrorActionPreference", ActionPreference.Stop);
+    private readonly List<PSVariable> _variables = new(2);
 
     public ScriptBlockCallback(IReadOnlyDictionary<Hook, ScriptBlock> scripts)
     {
@@ -87,34 +114,45 @@ public sealed class ScriptBlockCallback : ScriptCallback
 
     public override bool Implements(Hook hook) => _scripts.ContainsKey(hook);
 
-    protected override void InvokeScript(Hook hook, Trainer trainer) =>
-        _scripts[hook].InvokeWithContext(null, [new PSVariable("_", trainer)], trainer);
+    protected override void InvokeScript(Hook hook, Trainer trainer)
+    {
+        _dollarUnder.Value = trainer;
+        _errorActionPreference.Value = ActionPreference.Stop;
+        _variables.Clear();
+        _variables.Add(_errorActionPreference);
+        _variables.Add(_dollarUnder);
+        _scripts[hook].InvokeWithContext(null, _variables, trainer);
+    }
 }
 
 /// <summary>An instance of a PowerShell class whose methods are named after hooks, the twin of the seed's Python classes.</summary>
 public sealed class PSClassCallback : ScriptCallback
 {
-    private readonly Dictionary<Hook, MethodInfo> _methods;
+    private readonly Dictionary<Hook, Action<Trainer>> _calls;
 
     public PSClassCallback(object instance, IReadOnlyDictionary<Hook, MethodInfo> methods)
     {
         Instance = instance;
-        _methods = methods.ToDictionary();
+        _calls = methods.ToDictionary(m => m.Key, m => Compile(instance, m.Value));
         Name = instance.GetType().Name;
     }
 
     public object Instance { get; }
 
-    public override bool Implements(Hook hook) => _methods.ContainsKey(hook);
+    public override bool Implements(Hook hook) => _calls.ContainsKey(hook);
 
-    protected override void InvokeScript(Hook hook, Trainer trainer)
+    protected override void InvokeScript(Hook hook, Trainer trainer) => _calls[hook](trainer);
+
+    /// <summary>A delegate calling the method directly: MethodInfo.Invoke would cost more per call and wrap every exception.</summary>
+    private static Action<Trainer> Compile(object instance, MethodInfo method)
     {
-        var method = _methods[hook];
-        try { method.Invoke(Instance, method.GetParameters().Length == 0 ? [] : [trainer]); }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw(); // keeps the script's stack
-        }
+        var trainer = Expression.Parameter(typeof(Trainer), "trainer");
+        var parameters = method.GetParameters();
+        if (parameters is [var parameter] && !parameter.ParameterType.IsAssignableFrom(typeof(Trainer)))
+            throw new ArgumentException($"The hook method {method.Name}({parameter.ParameterType.Name} ${parameter.Name}) cannot take the trainer: leave its parameter untyped, or type it [Isaacai.Trainer].");
+        Expression[] arguments = parameters.Length == 0 ? [] : [Expression.Convert(trainer, parameters[0].ParameterType)];
+        var call = Expression.Call(Expression.Constant(instance, method.DeclaringType!), method, arguments);
+        return Expression.Lambda<Action<Trainer>>(call, trainer).Compile();
     }
 }
 

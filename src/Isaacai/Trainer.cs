@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Isaacai.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +18,9 @@ public class Trainer
     private CallbackTable? _table;
     private readonly Action _fitBody, _epochBody, _batchBody;
     private double _fitLr;
-    private bool _fitting;
+    private int _fitting; // 1 while a fit runs; claimed atomically, as hosts on other threads may start fits too
+    private double _lr;
+    private bool _warnedOfLoss;
     private Checkpoints.Checkpoint? _resume;
 
     public Trainer(DataLoaders dls, nn.Module<Tensor, Tensor, Tensor> lossFunc, OptimizerFactory optFunc,
@@ -27,7 +30,7 @@ public class Trainer
         LossFunc = lossFunc ?? throw new ArgumentNullException(nameof(lossFunc));
         OptFunc = optFunc ?? throw new ArgumentNullException(nameof(optFunc));
         Model = model ?? throw new ArgumentNullException(nameof(model));
-        Lr = lr > 0 && double.IsFinite(lr) ? lr : throw new ArgumentOutOfRangeException(nameof(lr), lr, "The learning rate must be a positive finite number.");
+        _lr = ValidLr(lr, nameof(lr));
         _fitBody = FitBody;
         _epochBody = EpochBody;
         _batchBody = BatchBody;
@@ -38,7 +41,12 @@ public class Trainer
     public nn.Module<Tensor, Tensor, Tensor> LossFunc { get; set; }
     public OptimizerFactory OptFunc { get; set; }
     public nn.Module<Tensor, Tensor> Model { get; set; }
-    public double Lr { get; set; }
+    /// <summary>The learning rate of the next fit: a positive finite number.</summary>
+    public double Lr { get => _lr; set => _lr = ValidLr(value, nameof(value)); }
+
+    private static double ValidLr(double lr, string parameter) => lr > 0 && double.IsFinite(lr) ? lr
+        : throw new ArgumentOutOfRangeException(parameter, lr, $"The learning rate must be a positive finite number; {lr} is not.");
+
     public optim.Optimizer? Opt { get; set; }
 
     /// <summary>The loader of the running epoch: <c>Dls.Train</c> or <c>Dls.Valid</c>.</summary>
@@ -120,19 +128,39 @@ public class Trainer
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs. <paramref name="lr"/> overrides <see cref="Lr"/> for this
     /// fit. A cancelled <paramref name="cancellation"/> stops at the next batch boundary as a CancelFit.
+    /// <paramref name="callbacks"/>, <paramref name="reporter"/> and <paramref name="logger"/> serve this fit
+    /// only (as the seed's <c>fit(cbs=...)</c>): they are put in place once the trainer is claimed, so a fit
+    /// refused because another is running (on any thread) changes nothing, and are taken away after.
     /// With <paramref name="resume"/>, the fit continues a saved one: it restores the checkpoint once
     /// before_fit has run and goes on from the first epoch the checkpoint had not finished.
     /// </summary>
     public void Fit(int epochs = 1, bool train = true, bool valid = true, double? lr = null, CancellationToken cancellation = default,
+                    IEnumerable<Callback>? callbacks = null, ITrainingReporter? reporter = null, ILogger? logger = null,
                     Checkpoints.Checkpoint? resume = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        if (_fitting) throw new InvalidOperationException("This trainer is already fitting; a callback cannot start another fit of the same trainer.");
-        _fitting = true;
-        _resume = resume;
-        try { FitOnce(epochs, train, valid, lr, cancellation); }
-        finally { _fitting = false; _resume = null; }
+        if (lr is { } fitLr) ValidLr(fitLr, nameof(lr));
+        if (Interlocked.Exchange(ref _fitting, 1) == 1) throw new TrainerBusyException();
+        var forThisFit = callbacks?.ToList() ?? [];
+        var (previousReporter, previousLogger) = (Reporter, Logger);
+        try
+        {
+            (Reporter, Logger) = (reporter ?? Reporter, logger ?? Logger);
+            AddCallbacks(forThisFit);
+            _resume = resume;
+            FitOnce(epochs, train, valid, lr, cancellation);
+        }
+        finally
+        {
+            _resume = null;
+            forThisFit.ForEach(callback => RemoveCallback(callback));
+            (Reporter, Logger) = (previousReporter, previousLogger);
+            Volatile.Write(ref _fitting, 0);
+        }
     }
+
+    /// <summary>Whether a fit is running; another <see cref="Fit"/> would be refused.</summary>
+    public bool IsFitting => Volatile.Read(ref _fitting) == 1;
 
     private void FitOnce(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation)
     {
@@ -141,11 +169,13 @@ public class Trainer
         FitsValid = valid;
         Cancellation = cancellation;
         _fitLr = lr ?? Lr;
+        _warnedOfLoss = false;
         Logger.LogDebug("Fitting {Epochs} epoch(s) (train: {Train}, valid: {Valid}) at lr {Lr} with callbacks {Callbacks}",
             epochs, train, valid, _fitLr, string.Join(", ", _callbacks.Select(c => c.Name)));
         _table = new CallbackTable(_callbacks); // Orders may have changed since the last fit.
         CreateOptimizer();
-        WithCallbacks(LoopLevel.Fit, _fitBody);
+        try { WithCallbacks(LoopLevel.Fit, _fitBody); }
+        catch (CancelFitException) { } // only cleanup_fit can raise one this far (a stop landing there): the fit is ending anyway
     }
 
     /// <summary>
@@ -196,9 +226,21 @@ public class Trainer
     private void BatchBody()
     {
         RunCallbacks(Hook.Predict, Hook.GetLoss);
+        if (!_warnedOfLoss) WarnIfLossIsNotFinite();
         if (!Training) return;
         try { RunCallbacks(Hook.BeforeBackward, Hook.Backward, Hook.Step, Hook.ZeroGrad); }
         catch (CancelStepException) { } // gradients stay for a later step; after_batch still runs
+    }
+
+    /// <summary>A NaN or infinite loss spoils every step after it: say so, once per fit, where it began.</summary>
+    private void WarnIfLossIsNotFinite()
+    {
+        if (Loss is not { } loss || loss.numel() != 1) return;
+        double value = loss.ToDouble();
+        if (double.IsFinite(value)) return;
+        _warnedOfLoss = true;
+        Logger.LogWarning("The loss is {Loss} at epoch {Epoch}, batch {Batch} ({Phase}); training from here on is meaningless. Lower the learning rate, or check the inputs for NaN. (Warned once per fit.)",
+            value, Epoch, Iter, Training ? "train" : "valid");
     }
 
     /// <summary>The seed's <c>with_cbs</c>: before, body, after; a cancel of this level skips the rest; cleanup always.</summary>
@@ -217,6 +259,44 @@ public class Trainer
             RunCallbacks(after);
         }
         catch (CancelException cancel) when (cancel.Level == level) { }
-        finally { RunCallbacks(cleanup); }
+        catch (Exception inFlight)
+        {
+            RunCleanup(cleanup, inFlight);
+            throw;
+        }
+        RunCleanup(cleanup, inFlight: null);
     }
+
+    /// <summary>
+    /// Runs every callback of a cleanup hook, even after one throws. The error the user sees is the first
+    /// real one: the error in flight, else the first cleanup failure (a cancel is control flow, not an
+    /// error); the other failures are attached to it (<see cref="CleanupErrorsOf"/>). Returns only when
+    /// <paramref name="inFlight"/> (or nothing) should go on.
+    /// </summary>
+    private void RunCleanup(Hook cleanup, Exception? inFlight)
+    {
+        List<Exception>? failures = null;
+        foreach (var callback in (_table ??= new CallbackTable(_callbacks)).For(cleanup))
+        {
+            try { callback.Invoke(cleanup, this); }
+            catch (Exception e)
+            {
+                NoteWhereItFailed(e, cleanup, callback);
+                (failures ??= []).Add(e);
+            }
+        }
+        if (failures is null) return;
+        var primary = inFlight is not null and not CancelException ? inFlight
+            : failures.Find(e => e is not CancelException) ?? inFlight ?? failures[0];
+        var attached = failures.Where(e => e != primary && e is not CancelException).ToList();
+        if (attached.Count > 0)
+            primary.Data[CleanupErrorsKey] = CleanupErrorsOf(primary).Concat(attached).ToArray();
+        if (primary != inFlight) ExceptionDispatchInfo.Throw(primary);
+    }
+
+    /// <summary>Key of <see cref="Exception.Data"/> holding the cleanup failures that came after an error.</summary>
+    public const string CleanupErrorsKey = "Isaacai.CleanupErrors";
+
+    /// <summary>The cleanup callbacks that also failed while <paramref name="error"/> was ending the fit, in the order they ran.</summary>
+    public static IReadOnlyList<Exception> CleanupErrorsOf(Exception error) => error.Data[CleanupErrorsKey] as Exception[] ?? [];
 }

@@ -202,7 +202,7 @@ public class LoopTests
         var trace = new List<string>();
         var nested = new TraceCB([]) { OnHook = (hook, t) => { if (hook == Hook.BeforeFit) t.Fit(1); } };
         var trainer = TestData.Trainer(4, nested, new TraceCB(trace));
-        var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(1));
+        var error = Assert.Throws<TrainerBusyException>(() => trainer.Fit(1));
         Assert.Contains("already fitting", error.Message);
         Assert.Equal(["cleanup_fit"], trace); // the outer fit still cleaned up
         trace.Clear();

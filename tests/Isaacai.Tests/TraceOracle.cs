@@ -5,7 +5,7 @@ namespace Isaacai.Tests;
 /// same fit without the throw. Scopes are read off that trace (before_X opens one, cleanup_X closes it),
 /// then the seed's rule applies: the innermost enclosing scope of the cancel's own level skips the rest
 /// of its body and its after_X; every scope left on the way runs its cleanup; a throw that no scope
-/// catches runs every enclosing cleanup and escapes the fit.
+/// catches runs every enclosing cleanup and escapes the fit, but for a CancelFit, which ends it as cancelled.
 /// </summary>
 internal static class TraceOracle
 {
@@ -22,7 +22,8 @@ internal static class TraceOracle
                 return (expected, false);
             }
         }
-        return (expected, true);
+        // Nothing caught it. A CancelFit gets this far only from cleanup_fit, and never escapes a fit.
+        return (expected, cancelLevel != LoopLevel.Fit);
     }
 
     public static int IndexOfCall(IReadOnlyList<string> trace, string hook, int call) =>

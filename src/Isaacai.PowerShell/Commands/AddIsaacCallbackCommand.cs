@@ -11,6 +11,7 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
     public const string ScriptBlockSet = "ScriptBlock", HooksSet = "Hooks", CallbackSet = "Callback";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ScriptBlockSet)]
@@ -54,6 +55,9 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
                 ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
             return;
         }
+        // -ErrorAction also says what a failure of a script callback will do during the fit (Stop unless given).
+        if (callback is ScriptCallback script && MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var errorAction))
+            script.ErrorAction = (ActionPreference)errorAction;
         WithOrderAndName(callback);
         try { AddInOrder(callback); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

@@ -15,6 +15,7 @@ public sealed class ExportIsaacModelCommand : PSCmdlet
     public const string TrainerSet = "Trainer", PredictorSet = "Predictor";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TrainerSet)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PredictorSet)]

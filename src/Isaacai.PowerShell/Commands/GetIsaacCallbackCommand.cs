@@ -8,6 +8,7 @@ namespace Isaacai.PowerShell.Commands;
 public sealed class GetIsaacCallbackCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Position = 1)]

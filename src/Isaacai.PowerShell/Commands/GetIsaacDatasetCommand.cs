@@ -53,6 +53,13 @@ public sealed class GetIsaacDatasetCommand : PSCmdlet
     /// <summary>Below 1, a fraction of each split; from 1 up, a whole number of samples per split.</summary>
     private DatasetDict SampleOf(DatasetDict data)
     {
+        if (Sample >= 1 && data.FirstOrDefault(split => split.Value.Count < Sample) is { Value: not null } small)
+        {
+            var message = $"-Sample {Sample} is more samples than split '{small.Key}' holds ({string.Join(", ", data.Select(split => $"{split.Key} {split.Value.Count}"))}). "
+                + $"Ask for at most {data.Values.Min(split => split.Count)} per split, or a fraction below 1.";
+            foreach (var split in data.Values) split.Dispose();
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Sample), message), "SampleLargerThanSplit", ErrorCategory.InvalidArgument, Sample));
+        }
         var sampled = Sample < 1 ? Isaac.SampleDatasetDict(data, Sample, Seed) : Isaac.SampleDatasetDict(data, (int)Sample, Seed);
         foreach (var split in data.Values) split.Dispose(); // the sample is a copy: free the native memory of the whole now
         return sampled;

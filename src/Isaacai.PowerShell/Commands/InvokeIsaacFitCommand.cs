@@ -14,6 +14,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stop = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Position = 1)]
@@ -28,7 +29,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
 
     /// <summary>The fit's learning rate; with -OneCycle, the peak of the cycle.</summary>
     [Parameter]
-    [ValidateRange(double.Epsilon, double.MaxValue)]
+    [ValidatePositiveFinite]
     public double LearningRate { get; set; }
 
     /// <summary>Trains this fit with fastai's one-cycle policy peaking at -LearningRate (or the trainer's Lr).</summary>
@@ -46,19 +47,19 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         var oneCycle = OneCycle ? NewOneCycle(lr ?? Trainer.Lr) : null;
         using var checkpoint = Resume is null ? null : LoadCheckpoint(Resume);
         var reporter = new PipelineReporter(this);
-        var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
         var progress = ProgressIsShown() && !Trainer.Callbacks.OfType<ProgressCB>().Any() ? new ProgressCB() : null;
         var forThisFit = new Callback?[] { progress, oneCycle }.OfType<Callback>().ToList();
-        Trainer.AddCallbacks(forThisFit);
-        Trainer.Reporter = reporter;
-        Trainer.Logger = reporter;
         try
         {
-            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, checkpoint);
+            Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, forThisFit, reporter, reporter, checkpoint);
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "TrainerBusy", ErrorCategory.ResourceBusy, Trainer));
         }
         catch (ScriptCallbackException e)
         {
-            ThrowTerminatingError(e.ErrorRecord);
+            ThrowTerminatingError(EngineErrors.Describe(e, e.ErrorRecord));
         }
         catch (CancelException e)
         {
@@ -70,16 +71,8 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            var record = new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer);
-            if (e.Data[Trainer.FailedHookKey] is string hook)
-                record.ErrorDetails = new ErrorDetails($"The fit failed at {hook} in callback '{e.Data[Trainer.FailedCallbackKey]}': {e.Message}");
-            ThrowTerminatingError(record);
-        }
-        finally
-        {
-            foreach (var callback in forThisFit) Trainer.RemoveCallback(callback);
-            Trainer.Reporter = previousReporter;
-            Trainer.Logger = previousLogger;
+            if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
+            ThrowTerminatingError(EngineErrors.Describe(e, new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer)));
         }
     }
 

@@ -104,7 +104,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         try { predict(); }
         catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "PredictionFailed", ErrorCategory.InvalidOperation, target));
+            if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
+            ThrowTerminatingError(EngineErrors.Describe(e, new ErrorRecord(e, "PredictionFailed", ErrorCategory.InvalidOperation, target)));
         }
     }
 

@@ -61,7 +61,7 @@ public sealed class NewIsaacCallbackCommand : CallbackCommandBase, IDynamicParam
             {
                 nameof(MetricsCB) => new MetricsCB(Metric.Select(m => KeyValuePair.Create(m, MetricNames.Create(m)))),
                 nameof(MomentumTrainCB) => new MomentumTrainCB(Momentum),
-                nameof(DeviceCB) => new DeviceCB(Device is null ? null : new TorchSharp.torch.Device(Device)),
+                nameof(DeviceCB) => new DeviceCB(Device is null ? null : ParseDevice(Device)),
                 _ => Construct(type),
             };
             WriteObject(WithOrderAndName(callback));
@@ -82,6 +82,17 @@ public sealed class NewIsaacCallbackCommand : CallbackCommandBase, IDynamicParam
         var constructor = CallbackTypes.SettingsConstructor(type)
             ?? throw new ArgumentException($"{CallbackTypes.ShortName(type)} cannot be made from the command line; make it in C# or with [{type.FullName}]::new(...).");
         return (Callback)constructor.Invoke(constructor.GetParameters().Select(p => ConstructorParameters.Value(p, _settings, this)).ToArray());
+    }
+
+    /// <summary>TorchSharp's own error names only the upper-cased value ("Requested value 'BANANA' was not found").</summary>
+    private static TorchSharp.torch.Device ParseDevice(string name)
+    {
+        try { return new TorchSharp.torch.Device(name); }
+        catch (ArgumentException e)
+        {
+            var available = TorchSharp.torch.cuda.is_available() ? $"cpu, cuda, cuda:0 to cuda:{TorchSharp.torch.cuda.device_count() - 1}" : "cpu (no CUDA device here)";
+            throw new ArgumentException($"'{name}' is not a device. A device is a type (cpu, cuda, mps, ...) with an optional ':index'; available here: {available}.", nameof(Device), e);
+        }
     }
 
     private void RejectSettingsNotFor(Type type)

@@ -19,5 +19,6 @@ public sealed class NewIsaacDataLoadersCommand : PSCmdlet
     {
         try { WriteObject(DataLoaders.FromDatasetDict(Dataset, BatchSize)); }
         catch (ArgumentException e) { ThrowTerminatingError(new ErrorRecord(e, "InvalidDataset", ErrorCategory.InvalidArgument, Dataset)); }
+        catch (ObjectDisposedException e) { ThrowTerminatingError(new ErrorRecord(e, "DatasetDisposed", ErrorCategory.InvalidArgument, Dataset)); }
     }
 }

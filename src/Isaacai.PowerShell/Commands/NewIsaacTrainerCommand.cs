@@ -40,7 +40,7 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
     public object[]? Callback { get; set; }
 
     [Parameter]
-    [ValidateRange(double.Epsilon, double.MaxValue)]
+    [ValidatePositiveFinite]
     public double LearningRate { get; set; } = 1e-3;
 
     public object? GetDynamicParameters()

@@ -10,6 +10,7 @@ public sealed class RemoveIsaacCallbackCommand : PSCmdlet
     public const string ByNameSet = "ByName", ByCallbackSet = "ByCallback";
 
     [Parameter(Mandatory = true, Position = 0)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByNameSet)]

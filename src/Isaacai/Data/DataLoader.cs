@@ -11,6 +11,7 @@ public sealed class DataLoader
     public DataLoader(TensorDataset dataset, int batchSize, bool shuffle)
     {
         Dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
+        dataset.ThrowIfDisposed();
         BatchSize = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
         Shuffle = shuffle;
     }
@@ -23,7 +24,11 @@ public sealed class DataLoader
     public int BatchCount => (int)((Dataset.Count + BatchSize - 1) / BatchSize);
 
     /// <summary>The batches of one epoch, in this epoch's order.</summary>
-    public EpochBatches BeginEpoch() => new(this, Shuffle ? randperm(Dataset.Count) : null);
+    public EpochBatches BeginEpoch()
+    {
+        Dataset.ThrowIfDisposed();
+        return new(this, Shuffle ? randperm(Dataset.Count) : null);
+    }
 
     /// <summary>One epoch's batches; owns the epoch's permutation.</summary>
     public sealed class EpochBatches(DataLoader loader, Tensor? permutation) : IDisposable

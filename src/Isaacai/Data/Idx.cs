@@ -48,9 +48,26 @@ public static class Idx
         }
         if (length > Array.MaxLength) throw new InvalidDataException($"{source}: {length} bytes of data is more than one array holds.");
 
-        var data = new byte[length];
-        ReadExactly(stream, data, source, $"{length} data bytes for shape [{string.Join(", ", dims)}]");
-        return new IdxArray(dims, data);
+        return new IdxArray(dims, ReadData(stream, (int)length, source, $"{length} data bytes for shape [{string.Join(", ", dims)}]"));
+    }
+
+    /// <summary>
+    /// The header's size is only a claim: the buffer grows as bytes arrive, so a header claiming millions of
+    /// images over a short file fails as truncated before allocating gigabytes.
+    /// </summary>
+    private static byte[] ReadData(Stream stream, int length, string source, string what)
+    {
+        const int FirstChunk = 1 << 24;
+        var data = new byte[Math.Min(length, FirstChunk)];
+        int total = 0;
+        while (total < length)
+        {
+            if (total == data.Length) Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+            int read = stream.Read(data, total, data.Length - total);
+            if (read == 0) throw new InvalidDataException($"{source}: the file is truncated: it ends after {total} of {length} bytes of {what}.");
+            total += read;
+        }
+        return data;
     }
 
     /// <summary>Writes through a temporary file, so a failure never leaves a half-written IDX file.</summary>

@@ -22,13 +22,24 @@ public sealed class TensorDataset : IDisposable
     /// <summary>The samples at <paramref name="indices"/>, copied into a new dataset.</summary>
     public TensorDataset Select(Tensor indices) => new(X.index_select(0, indices), Y.index_select(0, indices));
 
+    /// <summary>Whether its tensors are gone (disposed here, or by whoever else held them).</summary>
+    public bool IsDisposed => X.IsInvalid || Y.IsInvalid;
+
+    /// <summary>One clear error instead of libtorch's "Tensor invalid -- empty handle" from the first use of a freed tensor.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException("This dataset's tensors were disposed (Get-IsaacDataset -Sample frees the whole set once sampled, say): load or make the dataset again.", (Exception?)null);
+    }
+
     public void Dispose()
     {
         X.Dispose();
         Y.Dispose();
     }
 
-    public override string ToString() => $"TensorDataset({Count} samples, x [{string.Join(", ", X.shape)}], y [{string.Join(", ", Y.shape)}])";
+    public override string ToString() => IsDisposed ? "TensorDataset(disposed)"
+        : $"TensorDataset({Count} samples, x [{string.Join(", ", X.shape)}], y [{string.Join(", ", Y.shape)}])";
 }
 
 /// <summary>
@@ -55,6 +66,6 @@ public sealed class DatasetDict() : Dictionary<string, TensorDataset>(StringComp
     public static DatasetDict FromTensors((Tensor X, Tensor Y) train, (Tensor X, Tensor Y) valid, TargetSpec? target = null) =>
         new() { ["train"] = new TensorDataset(train.X, train.Y), ["valid"] = new TensorDataset(valid.X, valid.Y), Target = target };
 
-    public override string ToString() => "DatasetDict(" + string.Join(", ", this.Select(kv => $"{kv.Key}: {kv.Value.Count}"))
+    public override string ToString() => "DatasetDict(" + string.Join(", ", this.Select(kv => $"{kv.Key}: {(kv.Value.IsDisposed ? "disposed" : kv.Value.Count)}"))
         + (Target is null ? "" : $"; target {Target}") + ")";
 }
