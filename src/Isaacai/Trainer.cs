@@ -140,7 +140,26 @@ public class Trainer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if (lr is { } fitLr) ValidLr(fitLr, nameof(lr));
+        Claim();
+        try { FitClaimed(epochs, train, valid, lr, cancellation, callbacks, reporter, logger, resume); }
+        finally { Release(); }
+    }
+
+    /// <summary>
+    /// Marks the trainer as fitting, or refuses with <see cref="TrainerBusyException"/> if a fit runs (on any
+    /// thread). Whoever claims it may change it; <see cref="Schedules.LRFinder"/> claims it around its own setup.
+    /// </summary>
+    internal void Claim()
+    {
         if (Interlocked.Exchange(ref _fitting, 1) == 1) throw new TrainerBusyException();
+    }
+
+    internal void Release() => Volatile.Write(ref _fitting, 0);
+
+    /// <summary><see cref="Fit"/> once the trainer is claimed.</summary>
+    internal void FitClaimed(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation,
+                             IEnumerable<Callback>? callbacks, ITrainingReporter? reporter, ILogger? logger, Checkpoints.Checkpoint? resume)
+    {
         var forThisFit = callbacks?.ToList() ?? [];
         var (previousReporter, previousLogger) = (Reporter, Logger);
         try
@@ -155,7 +174,6 @@ public class Trainer
             _resume = null;
             forThisFit.ForEach(callback => RemoveCallback(callback));
             (Reporter, Logger) = (previousReporter, previousLogger);
-            Volatile.Write(ref _fitting, 0);
         }
     }
 

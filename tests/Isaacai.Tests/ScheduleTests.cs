@@ -63,6 +63,32 @@ public class ScheduleTests
         Assert.Contains("NaN at epoch 0, batch 3", error.Message);
     }
 
+    private sealed class FindDuringFit : Callback
+    {
+        public Exception? Refusal { get; private set; }
+        public List<Callback>? CallbacksAfter { get; private set; }
+        public TorchSharp.torch.optim.Optimizer? OptimizerAfter { get; private set; }
+
+        public override void AfterBatch(Trainer trainer)
+        {
+            if (trainer.Iter != 0 || !trainer.Training) return;
+            Refusal = Record.Exception(() => LRFinder.Run(trainer, new LRFinderCB()));
+            (CallbacksAfter, OptimizerAfter) = (trainer.Callbacks.ToList(), trainer.Opt);
+        }
+    }
+
+    [Fact]
+    public void LRFinder_on_a_trainer_that_is_fitting_is_refused_before_it_changes_anything()
+    {
+        var finder = new FindDuringFit();
+        var trainer = FiveBatchTrainer(Optimizers.SGD, new MetricsCB(), finder);
+        var callbacks = trainer.Callbacks.ToList();
+        trainer.Fit(1);
+        Assert.IsType<TrainerBusyException>(finder.Refusal);
+        Assert.Equal(callbacks, finder.CallbacksAfter);
+        Assert.Same(trainer.Opt, finder.OptimizerAfter);
+    }
+
     [Fact]
     public void Steep_is_looked_for_only_on_the_way_down_to_the_lowest_loss()
     {

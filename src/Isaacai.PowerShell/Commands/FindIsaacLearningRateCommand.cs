@@ -43,16 +43,17 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
-        var (previousReporter, previousLogger) = (Trainer.Reporter, Trainer.Logger);
-        // The test's epochs are not results: they are not written out, but warnings and verbose messages are.
-        (Trainer.Reporter, Trainer.Logger) = (NullTrainingReporter.Instance, new PipelineReporter(this));
         try
         {
             using var finder = new LRFinderCB(StartLr, EndLr, Iterations, StopDivergence);
-            var result = LRFinder.Run(Trainer, finder, _stop.Token);
+            var result = LRFinder.Run(Trainer, finder, _stop.Token, new PipelineReporter(this)); // the test's epochs are not results: only messages are written
             WriteVerbose($"LR range test: {result.Points.Count} batches from {result.Points[0].Lr:G3} to {result.Points[^1].Lr:G3}; steepest descent at {result.SteepLr:G3}, valley at {result.ValleyLr:G3}.");
             if (PlotPath is not null) WritePlot(result, SessionState.Path.GetUnresolvedProviderPathFromPSPath(PlotPath));
             WriteObject(result);
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "TrainerBusy", ErrorCategory.ResourceBusy, Trainer));
         }
         catch (ArgumentException e)
         {
@@ -61,10 +62,6 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
         catch (Exception e) when (e is not PipelineStoppedException)
         {
             ThrowTerminatingError(new ErrorRecord(e, "LRFinderFailed", ErrorCategory.InvalidOperation, Trainer));
-        }
-        finally
-        {
-            (Trainer.Reporter, Trainer.Logger) = (previousReporter, previousLogger);
         }
     }
 

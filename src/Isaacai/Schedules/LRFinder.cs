@@ -1,4 +1,5 @@
 using Isaacai.Callbacks;
+using Microsoft.Extensions.Logging;
 
 namespace Isaacai.Schedules;
 
@@ -26,29 +27,34 @@ public static class LRFinder
     /// The trainer's callbacks that act on epoch results (they implement after_epoch: metrics, tracking,
     /// early stopping, checkpoints, logs) or set the learning rate (one-cycle, schedules) sit the test out,
     /// so it writes no records or files and nothing fights its sweep; the others (the training step,
-    /// the device) run as in any fit.
+    /// the device) run as in any fit. Its epochs are reported to no one; <paramref name="logger"/> gets its
+    /// messages. A trainer that is fitting is refused (<see cref="TrainerBusyException"/>) untouched.
     /// </summary>
-    public static LRFinderResult Run(Trainer trainer, LRFinderCB finder, CancellationToken cancellation = default)
+    public static LRFinderResult Run(Trainer trainer, LRFinderCB finder, CancellationToken cancellation = default, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(finder);
         int batches = trainer.Dls.Train.BatchCount;
         int epochs = (finder.Iterations + batches - 1) / batches;
-        var optimizer = trainer.Opt;
-        var callbacks = trainer.Callbacks.ToList();
-        using var rng = TorchSharp.torch.random.get_rng_state();
-        trainer.Opt = null; // so the test's fit makes its own optimizer instead of disposing this one
-        foreach (var callback in callbacks.Where(c => c.Implements(Hook.AfterEpoch) || c is OneCycleCB or ScheduleCB)) trainer.RemoveCallback(callback);
-        trainer.AddCallbacks(finder);
-        try { trainer.Fit(epochs, train: true, valid: false, cancellation: cancellation); }
-        finally
+        trainer.Claim(); // before anything is changed: a trainer that is fitting is refused as it is
+        try
         {
-            foreach (var callback in trainer.Callbacks.ToList()) trainer.RemoveCallback(callback);
-            trainer.AddCallbacks(callbacks); // as they were, in their order
-            trainer.Opt?.Dispose();
-            trainer.Opt = optimizer;
-            TorchSharp.torch.random.set_rng_state(rng);
+            var optimizer = trainer.Opt;
+            var callbacks = trainer.Callbacks.ToList();
+            using var rng = TorchSharp.torch.random.get_rng_state();
+            trainer.Opt = null; // so the test's fit makes its own optimizer instead of disposing this one
+            foreach (var callback in callbacks.Where(c => c.Implements(Hook.AfterEpoch) || c is OneCycleCB or ScheduleCB)) trainer.RemoveCallback(callback);
+            try { trainer.FitClaimed(epochs, train: true, valid: false, lr: null, cancellation, [finder], NullTrainingReporter.Instance, logger, resume: null); }
+            finally
+            {
+                foreach (var callback in trainer.Callbacks.ToList()) trainer.RemoveCallback(callback);
+                trainer.AddCallbacks(callbacks); // as they were, in their order
+                trainer.Opt?.Dispose();
+                trainer.Opt = optimizer;
+                TorchSharp.torch.random.set_rng_state(rng);
+            }
         }
+        finally { trainer.Release(); }
         return Analyse(finder.Lrs, finder.Losses, finder.SmoothedLosses);
     }
 
