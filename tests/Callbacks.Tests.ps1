@@ -212,3 +212,11 @@ Describe 'Tab completion of callback names' {
         finally { Remove-Variable completionTrainer -Scope Global }
     }
 }
+
+Describe 'Tab completion of devices' {
+    It 'completes New-IsaacCallback Device -Device with the devices torch has here' {
+        $line = 'New-IsaacCallback Device -Device '
+        $expected = if ([TorchSharp.torch+cuda]::is_available()) { @('cpu', 'cuda') + @(0..([TorchSharp.torch+cuda]::device_count() - 1) | ForEach-Object { "cuda:$_" }) } else { 'cpu' }
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $expected
+    }
+}

@@ -43,6 +43,14 @@ public sealed class TrainerTypeCompleter : NameCompleter
     protected override IEnumerable<string> Names() => TrainerTypes.All().Select(TrainerTypes.ShortName);
 }
 
+/// <summary>Devices torch can use here: the CPU, and CUDA with each of its devices when there are any.</summary>
+public sealed class DeviceNameCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => TorchSharp.torch.cuda.is_available()
+        ? ["cpu", "cuda", .. Enumerable.Range(0, TorchSharp.torch.cuda.device_count()).Select(i => $"cuda:{i}")]
+        : ["cpu"];
+}
+
 public sealed class CallbackTypeCompleter : NameCompleter
 {
     protected override IEnumerable<string> Names() => CallbackTypes.ShortNames;

@@ -38,6 +38,7 @@ public sealed class NewIsaacCallbackCommand : CallbackCommandBase, IDynamicParam
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DeviceNameCompleter))]
     public string? Device { get; set; }
 
     public object? GetDynamicParameters()
