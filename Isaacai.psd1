@@ -29,7 +29,7 @@
             Tags         = @('MachineLearning', 'DeepLearning', 'TorchSharp', 'Training', 'Callbacks', 'Linux', 'PSEdition_Core')
             ProjectUri   = 'https://github.com/isaacai/isaacai'
             LicenseUri   = 'https://github.com/isaacai/isaacai/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: the callback trainer and its cmdlets, the Fashion-MNIST and Palmer Penguins samples, linux-x64 CPU natives (libtorch 2.10 through TorchSharp 0.107.0).'
+            ReleaseNotes = '0.1.0: the callback trainer and its cmdlets; your own tables and models, saved models and predictions; LR finder, one-cycle, schedules, early stopping, NaN guard, checkpoints that resume, CSV log, gradient clipping and accumulation, plots; the Fashion-MNIST and Palmer Penguins samples; linux-x64 CPU natives (libtorch 2.10 through TorchSharp 0.107.0).'
         }
     }
 }
