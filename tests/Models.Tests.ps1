@@ -179,7 +179,7 @@ Describe 'Export-IsaacModel, Import-IsaacModel and Invoke-IsaacPredict' {
         Export-IsaacModel $t $path
         { Export-IsaacModel $t $path -NoClobber } | Should -Throw -ErrorId 'ModelFileExists,*'
         Export-IsaacModel $t $path
-        @(Get-ChildItem $TestDrive -Filter '*.tmp' -Force).Count | Should -Be 0
+        @(Get-ChildItem $TestDrive -Filter '*.partial' -Force).Count | Should -Be 0
         $weights = Join-Path $TestDrive 'w.safetensors'
         Export-IsaacModel $t $weights
         $copy = New-IsaacMlp -HiddenSize 16 -InputSize 10 -OutputSize 3

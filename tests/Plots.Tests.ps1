@@ -49,7 +49,7 @@ Describe 'Export-IsaacPlot' {
         (Get-FileHash $path).Hash | Should -Be $before
         Export-IsaacPlot $tracked $path -Kind Metrics | Out-Null
         (Get-FileHash $path).Hash | Should -Not -Be $before
-        @(Get-ChildItem $TestDrive -Filter '*.tmp' -Force).Count | Should -Be 0
+        @(Get-ChildItem $TestDrive -Filter '*.partial' -Force).Count | Should -Be 0
     }
 
     It 'says what to add when the trainer has no TrackingCB, or has not fitted yet' {

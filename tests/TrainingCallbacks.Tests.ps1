@@ -30,6 +30,10 @@ Describe 'New-IsaacCallback for the training callbacks' {
         $settings | Should -Contain '-Patience'
         $settings | Should -Contain '-RestoreBestWeights'
         $settings | Should -Contain '-MinDelta'
+        $line = 'New-IsaacCallback EarlyStopping -Monitor '
+        $keys = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $keys | Should -Contain 'valid_loss'
+        $keys | Should -Contain 'Accuracy'
         $modes = (TabExpansion2 -inputScript 'New-IsaacCallback EarlyStopping -Mode ' -cursorColumn 38).CompletionMatches.CompletionText
         $modes | Should -Be 'Auto', 'Max', 'Min'
         $es = New-IsaacCallback EarlyStopping -Monitor Accuracy -Patience 3 -RestoreBestWeights
@@ -120,7 +124,9 @@ Describe 'Early stopping, NaN guard, schedules from PowerShell' {
         $lrs[-1] | Should -Be 0.005
         $bad = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { 'fast' })
         $e = { Invoke-IsaacFit $bad } | Should -Throw -PassThru
-        $e.Exception.Message | Should -BeLike '*must return a learning rate*'
+        $e.Exception.Message | Should -BeLike '*must return one learning rate*'
+        $two = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { 0.01, 0.02 })
+        { Invoke-IsaacFit $two } | Should -Throw -ExpectedMessage '*returned 2 values*'
     }
 }
 
@@ -170,6 +176,19 @@ Describe 'Checkpoints' {
     }
 }
 
+Describe 'An epoch fully done before its record goes out' {
+    It 'has logged, checkpointed and counted an epoch whose record a stopped pipeline took' {
+        $csv = Join-Path (Get-PSDrive TestDrive).Root 'first-two.csv'
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $csv), (New-IsaacCallback Checkpoint -Path 'TestDrive:/first-two-{epoch}.isaacckpt'), (New-IsaacCallback EarlyStopping -Patience 5)
+        $records = Invoke-IsaacFit $t -Epochs 5 | Select-Object -First 2
+        $records.epoch | Should -Be 0, 1
+        @(Import-Csv $csv).Count | Should -Be 2
+        'TestDrive:/first-two-2.isaacckpt' | Should -Exist
+        $t.Callbacks.Where({ $_.Name -eq 'EarlyStoppingCB' })[0].BestEpoch | Should -BeIn 0, 1
+        [Isaacai.Checkpoints.Checkpoint]::EpochsFinishedBy($t) | Should -Be 2
+    }
+}
+
 Describe 'CsvLogger' {
     It 'has each finished epoch on disk while the fit goes on' {
         $path = Join-Path (Get-PSDrive TestDrive).Root 'log.csv'
@@ -182,6 +201,29 @@ Describe 'CsvLogger' {
         $rows.Count | Should -Be 3
         $rows[2].epoch | Should -Be '2'
         ($rows[0].PSObject.Properties.Name -join ',') | Should -Be 'Accuracy,train_loss,valid_loss,epoch,elapsed'
+    }
+
+    It 'appends after a last line left without its newline, keeping both rows whole' {
+        $path = Join-Path (Get-PSDrive TestDrive).Root 'open.csv'
+        [IO.File]::WriteAllText($path, "Accuracy,train_loss,valid_loss,epoch,elapsed`n0.5,1,1,0,0.1")
+        $t = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path -Append)
+        Invoke-IsaacFit $t | Out-Null
+        $rows = Import-Csv $path
+        $rows.Count | Should -Be 2
+        $rows[0].elapsed | Should -Be '0.1'
+        $rows[1].epoch | Should -Be '0'
+    }
+
+    It 'logs each epoch once across a kill and a resume with -Append' {
+        $path = Join-Path (Get-PSDrive TestDrive).Root 'resumed.csv'
+        $make = { New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path -Append), (New-IsaacCallback Checkpoint -Path 'TestDrive:/csv-run.isaacckpt') }
+        $killed = & $make
+        # dies after epoch 2's row is written (CsvLogger, order 10) but before its checkpoint (order 20)
+        Add-IsaacCallback $killed after_epoch { if ($_.Epoch -eq 2 -and -not $_.Training) { Stop-IsaacFit } } -Order 15 | Out-Null
+        Invoke-IsaacFit $killed -Epochs 5 | Out-Null
+        (Import-Csv $path).epoch | Should -Be '0', '1', '2'
+        Invoke-IsaacFit (& $make) -Epochs 5 -Resume TestDrive:/csv-run.isaacckpt | Out-Null
+        (Import-Csv $path).epoch | Should -Be '0', '1', '2', '3', '4'
     }
 }
 

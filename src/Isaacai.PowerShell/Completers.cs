@@ -23,6 +23,12 @@ public sealed class HookNameCompleter : NameCompleter
     protected override IEnumerable<string> Names() => HookNames.Seed.Concat(HookNames.All.Select(h => h.ToString()));
 }
 
+/// <summary>Keys of an epoch record that a callback can monitor: the losses and the metrics' names.</summary>
+public sealed class RecordKeyCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => ["valid_loss", "train_loss", .. MetricNames.All];
+}
+
 public sealed class LossNameCompleter : NameCompleter
 {
     protected override IEnumerable<string> Names() => Losses.Names;

@@ -9,7 +9,7 @@ namespace Isaacai.PowerShell;
 /// A constructor's parameters as a command's dynamic parameters, and back: how New-IsaacTrainer offers a
 /// trainer subclass's own parameters and New-IsaacCallback a callback's settings. A bool becomes a
 /// switch; a schedule function a scriptblock; a parameter named <c>path</c> is resolved against the
-/// current PowerShell location.
+/// current PowerShell location; one named <c>monitor</c> completes epoch-record keys.
 /// </summary>
 public static class ConstructorParameters
 {
@@ -37,6 +37,7 @@ public static class ConstructorParameters
                 },
             };
             if (parameter.HasDefaultValue && parameter.DefaultValue is not null) attributes.Add(new PSDefaultValueAttribute { Value = parameter.DefaultValue });
+            if (parameter.Name == "monitor") attributes.Add(new ArgumentCompleterAttribute(typeof(RecordKeyCompleter)));
             dictionary.Add(name, new RuntimeDefinedParameter(name, CommandLineType(parameter.ParameterType), attributes));
         }
         return dictionary;

@@ -19,8 +19,9 @@ public static class ScriptSchedule
         {
             throw new ScriptCallbackException("before_batch", nameof(Callbacks.ScheduleCB), e, (e as IContainsErrorRecord)?.ErrorRecord);
         }
-        var last = output.LastOrDefault(o => o is not null)?.BaseObject;
-        return last is not null && LanguagePrimitives.TryConvertTo(last, CultureInfo.InvariantCulture, out double lr) ? lr
-            : throw new InvalidOperationException($"The schedule scriptblock must return a learning rate (a number) at step {step.Step}; it returned {(last is null ? "nothing" : $"'{last}'")}.");
+        var values = output.Where(o => o is not null).Select(o => o.BaseObject).ToList();
+        return values is [var value] && LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out double lr) ? lr
+            : throw new InvalidOperationException($"The schedule scriptblock must return one learning rate (a number) at step {step.Step}; it returned "
+                + (values.Count == 0 ? "nothing." : values.Count > 1 ? $"{values.Count} values ({string.Join(", ", values.Take(3))})." : $"'{values[0]}'."));
     };
 }

@@ -81,9 +81,17 @@ public class Trainer
 
     public IReadOnlyList<Callback> Callbacks => _callbacks;
 
+    /// <summary>Adds callbacks; each instance once (it would run twice at every hook: a CSV logger writing each row twice).</summary>
     public void AddCallbacks(params IEnumerable<Callback> callbacks)
     {
-        foreach (var callback in callbacks) _callbacks.Add(callback ?? throw new ArgumentNullException(nameof(callbacks)));
+        var adding = callbacks.ToList();
+        foreach (var (callback, i) in adding.Select((c, i) => (c, i)))
+        {
+            ArgumentNullException.ThrowIfNull(callback, nameof(callbacks));
+            if (_callbacks.Contains(callback) || adding.IndexOf(callback) < i)
+                throw new ArgumentException($"The callback '{callback.Name}' is already in this trainer; make a new one to add another.", nameof(callbacks));
+        }
+        _callbacks.AddRange(adding);
         _table = null;
     }
 

@@ -91,6 +91,35 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_save_killed_before_its_rename_leaves_a_partial_file_the_next_save_replaces_and_a_missing_folder_is_named()
+    {
+        var path = Path.Combine(_folder, "k.isaacckpt");
+        File.WriteAllText(Path.Combine(_folder, ".k.isaacckpt.partial"), "half a checkpoint, from a killed process");
+        var trainer = Make(1, path);
+        trainer.Fit(1);
+        Assert.Equal(["k.isaacckpt"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        var error = Assert.Throws<DirectoryNotFoundException>(() => Checkpoint.Save(trainer, Path.Combine(_folder, "nowhere", "x.isaacckpt"), 1));
+        Assert.Equal($"Cannot write {Path.Combine(_folder, "nowhere", "x.isaacckpt")}: the folder {Path.Combine(_folder, "nowhere")} does not exist.", error.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_that_claims_negative_epochs_is_refused()
+    {
+        var path = Path.Combine(_folder, "edited.isaacckpt");
+        Make(1, path).Fit(1);
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("checkpoint.json")!;
+            string json;
+            using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open());
+            writer.Write(json.Replace("\"EpochsCompleted\": 1", "\"EpochsCompleted\": -5"));
+        }
+        Assert.Contains("-5 epochs were completed", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path)).Message);
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_gets_one_clear_error()
     {
         var path = Path.Combine(_folder, "junk.isaacckpt");

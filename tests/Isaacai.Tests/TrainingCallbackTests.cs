@@ -112,6 +112,39 @@ public class TrainingCallbackTests
     }
 
     [Fact]
+    public void GradientAccumulation_drops_a_group_a_cancel_cut_short()
+    {
+        var gradientsAtEpochStart = new List<double>();
+        var trainer = TestData.Trainer(2, new BasicTrainCB(), new GradientAccumulationCB(4),
+            At(Hook.AfterBatch, t => t.Training && t.Iter == 1, _ => throw new CancelEpochException()), // two batches into a group of four
+            At(Hook.BeforeBatch, t => t.Training && t.Iter == 0, t => gradientsAtEpochStart.Add(t.Model.parameters().Sum(p => p.grad is null ? 0 : p.grad.abs().sum().item<float>()))));
+        trainer.Fit(3, valid: false);
+        Assert.Equal([0, 0, 0], gradientsAtEpochStart);
+    }
+
+    [Fact]
+    public void A_callback_instance_is_added_once()
+    {
+        var csv = new MetricsCB();
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), csv);
+        Assert.Contains("already in this trainer", Assert.Throws<ArgumentException>(() => trainer.AddCallbacks(csv)).Message);
+        Assert.Throws<ArgumentException>(() => trainer.AddCallbacks(new TrackingCB() is var t ? [t, t] : []));
+        Assert.Equal(2, trainer.Callbacks.Count);
+    }
+
+    [Fact]
+    public void A_monitor_reads_the_metrics_record_of_this_epoch_in_any_case_and_says_so_when_it_runs_too_early()
+    {
+        var early = new EarlyStoppingCB("ACCURACY", patience: 5);
+        TestData.Trainer(4, new BasicTrainCB(), new MetricsCB(("Accuracy", new MulticlassAccuracy())), new TrackingCB(), early).Fit(2);
+        Assert.InRange(early.Best, 0, 1);
+
+        var tooEarly = new EarlyStoppingCB("valid_loss") { Order = -5 }; // before MetricsCB: TrackingCB's record must not stand in for it
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), new MetricsCB(), new TrackingCB(), tooEarly);
+        Assert.Contains("needs a MetricsCB (or TrackingCB) that runs before this callback", Assert.Throws<InvalidOperationException>(() => trainer.Fit(1)).Message);
+    }
+
+    [Fact]
     public void CsvLogger_has_each_epochs_row_on_disk_before_the_next_epoch_starts()
     {
         var path = Path.Combine(Path.GetTempPath(), $"isaac-csv-{Guid.NewGuid():N}.csv");

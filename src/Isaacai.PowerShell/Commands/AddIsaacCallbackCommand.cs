@@ -29,11 +29,13 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
 
     /// <summary>Names of the trainer's callbacks this one must run before, whatever the orders.</summary>
     [Parameter]
+    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(TrainerCallbackNameCompleter))]
     public string[] Before { get; set; } = [];
 
     /// <summary>Names of the trainer's callbacks this one must run after, whatever the orders.</summary>
     [Parameter]
+    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(TrainerCallbackNameCompleter))]
     public string[] After { get; set; } = [];
 

@@ -20,20 +20,20 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter]
-    [ValidateRange(double.Epsilon, double.MaxValue)]
+    [ValidatePositiveFinite]
     public double StartLr { get; set; } = 1e-7;
 
     [Parameter]
-    [ValidateRange(double.Epsilon, double.MaxValue)]
+    [ValidatePositiveFinite]
     public double EndLr { get; set; } = 10;
 
     [Parameter]
     [ValidateRange(2, int.MaxValue)]
     public int Iterations { get; set; } = 100;
 
-    /// <summary>The test stops when the smoothed loss exceeds this many times its best.</summary>
+    /// <summary>The test stops when the smoothed loss exceeds this many times its best (+Infinity: never).</summary>
     [Parameter]
-    [ValidateRange(1.0, double.MaxValue)]
+    [ValidateRange(1.0, double.PositiveInfinity)]
     public double StopDivergence { get; set; } = 4;
 
     /// <summary>A PNG to draw the smoothed loss against the learning rate into, with the suggestion marked.</summary>

@@ -97,7 +97,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
             throw; // not reached: ThrowTerminatingError throws
         }
         if (checkpoint.EpochsCompleted >= Epochs)
-            WriteWarning($"{full} has already done {checkpoint.EpochsCompleted} epoch(s) of the {Epochs} asked for: no epoch is left to train. Ask for more epochs (-Epochs {checkpoint.EpochsCompleted + 1} or more) to go on.");
+            WriteWarning($"{full} has already done {checkpoint.EpochsCompleted} epoch(s) of the {Epochs} asked for: no epoch is left to train. Ask for more epochs (-Epochs {(long)checkpoint.EpochsCompleted + 1} or more) to go on.");
         return checkpoint;
     }
 

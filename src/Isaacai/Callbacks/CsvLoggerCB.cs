@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Isaacai.Checkpoints;
 
 namespace Isaacai.Callbacks;
 
@@ -7,9 +8,10 @@ namespace Isaacai.Callbacks;
 /// Appends each epoch's record to a CSV file as the epoch ends, flushed to disk, so a killed process keeps
 /// every finished epoch (Export-Csv at the end of a pipeline writes nothing until the pipeline ends).
 /// The header is the record's keys; with <see cref="Append"/> an existing file must have the same header.
-/// Elapsed time is written in seconds.
+/// Elapsed time is written in seconds. A checkpoint remembers how long the file was; a fit resumed from it
+/// (with Append) cuts off the rows written after the checkpoint, so re-run epochs are not logged twice.
 /// </summary>
-public class CsvLoggerCB : Callback, IDisposable
+public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
 {
     private FileStream? _file;
     private string[]? _columns;
@@ -26,8 +28,14 @@ public class CsvLoggerCB : Callback, IDisposable
 
     public override void BeforeFit(Trainer trainer)
     {
+        if (!trainer.Callbacks.Any(c => c is MetricsCB or TrackingCB))
+            throw new InvalidOperationException("CsvLoggerCB writes the epoch records of a MetricsCB or TrackingCB, and this trainer has neither; add one (New-IsaacCallback Metrics).");
+        var folder = System.IO.Path.GetDirectoryName(Path)!;
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"CsvLoggerCB cannot write {Path}: the folder {folder} does not exist.");
         _columns = Append && File.Exists(Path) ? ExistingHeader() : null;
-        _file = new FileStream(Path, Append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+        _file = new FileStream(Path, Append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        _file.Seek(0, SeekOrigin.End);
+        if (_file.Length > 0 && !EndsWithNewline()) _file.Write("\n"u8); // a last line someone left open gets its end, not our row
     }
 
     public override void AfterEpoch(Trainer trainer)
@@ -61,6 +69,30 @@ public class CsvLoggerCB : Callback, IDisposable
     {
         _file?.Dispose();
         _file = null;
+    }
+
+    /// <summary>The file's length: rows written by then belong to the checkpoint's epochs.</summary>
+    public void SaveState(CallbackState state)
+    {
+        _file?.Flush(flushToDisk: true);
+        state.Values["bytes"] = _file?.Length ?? (File.Exists(Path) ? new FileInfo(Path).Length : 0);
+    }
+
+    /// <summary>In a resumed fit, rows past the checkpoint's are those the fit will write again: they go.</summary>
+    public void RestoreState(CallbackState state)
+    {
+        long bytes = (long)state.Value("bytes");
+        if (_file is null || _file.Length <= bytes) return; // outside a fit the file is left alone
+        _file.SetLength(bytes);
+        _file.Seek(0, SeekOrigin.End);
+    }
+
+    private bool EndsWithNewline()
+    {
+        _file!.Seek(-1, SeekOrigin.End);
+        bool newline = _file.ReadByte() == '\n';
+        _file.Seek(0, SeekOrigin.End);
+        return newline;
     }
 
     private string[]? ExistingHeader()

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Isaacai.Callbacks;
 
 /// <summary>
-/// Tracks train and valid loss (weighted by batch size) and named metrics, and at the end of each epoch
-/// logs one <see cref="EpochRecord"/> and reports it to the trainer's reporter. Metrics are computed on the
+/// Tracks train and valid loss (weighted by batch size) and named metrics; at after_epoch it makes one
+/// <see cref="EpochRecord"/>, and at cleanup_epoch logs it and reports it to the trainer's reporter. Metrics are computed on the
 /// valid batches, or on the train batches in a fit without validation.
 /// </summary>
 public class MetricsCB : Callback
@@ -16,6 +16,7 @@ public class MetricsCB : Callback
     private double _lossSum, _trainLoss;
     private long _samples;
     private bool _hasTrainLoss;
+    private EpochRecord? _unreported;
 
     public MetricsCB(IEnumerable<KeyValuePair<string, IMetric>> metrics)
     {
@@ -70,6 +71,17 @@ public class MetricsCB : Callback
             trainer.Epoch,
             _clock.Elapsed);
         _records.Add(record);
+        _unreported = record;
+    }
+
+    /// <summary>
+    /// The record goes out once every after_epoch callback has run (logs, checkpoints, early stopping),
+    /// so whoever receives it, a pipeline that stops after it say, sees an epoch that is fully done.
+    /// </summary>
+    public override void CleanupEpoch(Trainer trainer)
+    {
+        if (_unreported is not { } record) return;
+        _unreported = null;
         trainer.Logger.LogInformation("{Record}", record.ToString()); // as a string: a dictionary would be logged as a list
         trainer.Reporter.EpochCompleted(record);
     }

@@ -37,9 +37,10 @@ public sealed class MonitoredValue
     {
         if (!trainer.LastPhaseOfEpoch) return null;
         var record = CurrentRecord(trainer) ?? throw new InvalidOperationException(
-            $"Nothing records '{Key}' for epoch {trainer.Epoch}: the trainer needs a MetricsCB or TrackingCB, run before this callback (lower order).");
-        if (!record.TryGetValue(Key, out var value))
-            throw new InvalidOperationException($"The epoch record has no '{Key}' to monitor; its keys are: {string.Join(", ", record.Keys.Where(k => k is not ("epoch" or "elapsed")))}.");
+            $"No record of epoch {trainer.Epoch} to read '{Key}' from: the trainer needs a MetricsCB (or TrackingCB) that runs before this callback at after_epoch (a lower order, and no -Before it).");
+        var key = record.Keys.FirstOrDefault(k => string.Equals(k, Key, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException($"The epoch record has no '{Key}' to monitor; its keys are: {string.Join(", ", record.Keys.Where(k => k is not ("epoch" or "elapsed")))}.");
+        var value = record[key];
         return value switch
         {
             double d => d,
@@ -48,13 +49,15 @@ public sealed class MonitoredValue
         };
     }
 
-    /// <summary>The record the running epoch made: MetricsCB's, else TrackingCB's.</summary>
+    /// <summary>
+    /// The record the running epoch made: MetricsCB's if the trainer has one, else TrackingCB's; null if that
+    /// callback has not made it yet (it runs later at after_epoch, or its phase did not run).
+    /// </summary>
     public static EpochRecord? CurrentRecord(Trainer trainer)
     {
-        foreach (var records in trainer.Callbacks.OfType<MetricsCB>().Select(m => m.Records)
-                     .Concat(trainer.Callbacks.OfType<TrackingCB>().Select(t => t.Epochs)))
-            if (records.Count > 0 && records[^1].Epoch == trainer.Epoch) return records[^1];
-        return null;
+        IReadOnlyList<EpochRecord>? records = trainer.Callbacks.OfType<MetricsCB>().FirstOrDefault()?.Records
+            ?? trainer.Callbacks.OfType<TrackingCB>().FirstOrDefault()?.Epochs;
+        return records is { Count: > 0 } && records[^1].Epoch == trainer.Epoch ? records[^1] : null;
     }
 
     private static MonitorMode Infer(string key)

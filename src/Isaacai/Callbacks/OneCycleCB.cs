@@ -17,8 +17,8 @@ public class OneCycleCB : Callback
         Div = div >= 1 && double.IsFinite(div) ? div : throw new ArgumentOutOfRangeException(nameof(div), div, "Div must be a finite number, 1 or more.");
         DivFinal = divFinal >= 1 && double.IsFinite(divFinal) ? divFinal : throw new ArgumentOutOfRangeException(nameof(divFinal), divFinal, "DivFinal must be a finite number, 1 or more.");
         PctStart = pctStart is >= 0 and <= 1 ? pctStart : throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart, "PctStart must be between 0 and 1.");
-        if (!(minMomentum is >= 0 and < 1 && maxMomentum is >= 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(maxMomentum), (maxMomentum, minMomentum), "Momenta must be at least 0 and below 1.");
+        if (maxMomentum is not (>= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(maxMomentum), maxMomentum, "MaxMomentum must be at least 0 and below 1.");
+        if (minMomentum is not (>= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(minMomentum), minMomentum, "MinMomentum must be at least 0 and below 1.");
         (MaxMomentum, MinMomentum) = (maxMomentum, minMomentum);
         Order = -10; // before the step of the batch it sets, and before callbacks that read the learning rate
     }

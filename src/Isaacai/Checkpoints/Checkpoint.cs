@@ -108,7 +108,13 @@ public sealed class Checkpoint : IDisposable
             if (zip.GetEntry(OptimizerEntry) is { } optimizerEntry)
             {
                 using var buffer = new MemoryStream();
-                using (var entry = optimizerEntry.Open()) entry.CopyTo(buffer);
+                try { using var entry = optimizerEntry.Open(); entry.CopyTo(buffer); }
+                catch (InvalidDataException e)
+                {
+                    Dispose(model.Values);
+                    Dispose(state.Values);
+                    throw new InvalidDataException($"{path}: {OptimizerEntry} is corrupt ({e.Message}).", e);
+                }
                 optimizer = buffer.ToArray();
             }
             var callbacks = info.Callbacks.ToDictionary(c => c.Key, c =>
@@ -206,6 +212,8 @@ public sealed class Checkpoint : IDisposable
             throw new InvalidDataException($"{path}: {InfoEntry} does not describe an Isaacai checkpoint (format '{info.Format}', expected '{FormatName}').");
         if (info.FormatVersion is > CurrentVersion or < 1)
             throw new InvalidDataException($"{path} is checkpoint format version {info.FormatVersion}; this Isaacai reads version {CurrentVersion}.");
+        if (info.EpochsCompleted < 0)
+            throw new InvalidDataException($"{path}: {InfoEntry} says {info.EpochsCompleted} epochs were completed; a count cannot be negative.");
         return info;
     }
 

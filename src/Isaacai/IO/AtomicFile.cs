@@ -7,13 +7,27 @@ namespace Isaacai.IO;
 /// </summary>
 internal static class AtomicFile
 {
+    /// <remarks>
+    /// The temporary file has a fixed name, <c>.name.partial</c>, so a process killed while writing leaves at
+    /// most one behind, which the next write of the same file replaces; two writers of one file at once are
+    /// refused (the second cannot open it) instead of racing.
+    /// </remarks>
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var folder = Path.GetDirectoryName(full)!;
+        if (Directory.Exists(full)) throw new IOException($"Cannot write {full}: it is a folder; give a file name.");
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Cannot write {full}: the folder {folder} does not exist.");
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.partial");
+        FileStream stream;
+        try { stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None); }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new IOException($"Cannot write {full}: another write of it is under way ({temporary} is open).", e);
+        }
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            using (stream)
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
