@@ -166,7 +166,7 @@ function Invoke-Package {
     foreach ($package in Get-ChildItem $packages -Filter '*.nupkg') {
         Write-Host ('{0}: {1:N1} MiB' -f $package.Name, ($package.Length / 1MB))
         # NuGet galleries (nuget.org, the PowerShell Gallery) refuse packages over 250 MB.
-        if ($package.Length -ge 250MB) { throw "$($package.Name) is $([math]::Round($package.Length / 1MB)) MB; galleries take at most 250 MB." }
+        if ($package.Length -ge 250e6) { throw "$($package.Name) is $([math]::Round($package.Length / 1e6, 1)) MB; galleries take at most 250 MB (250,000,000 bytes)." }
     }
     Write-Host ('The module installs as {0:N1} MiB ({1}).' -f ($installed / 1MB), $out)
 }

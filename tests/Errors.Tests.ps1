@@ -138,6 +138,43 @@ Describe 'Two runspaces and one trainer' {
         $t.IsFitting | Should -BeFalse
         @(Invoke-IsaacFit $t).Count | Should -Be 1
     }
+    It 'refuses other runspaces'' changes while a fit runs: callbacks, checkpoints, the LR finder' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        Invoke-IsaacFit $t | Out-Null
+        Save-IsaacCheckpoint $t TestDrive:/busy.isaacckpt | Out-Null
+        $path = (Resolve-Path TestDrive:/busy.isaacckpt).ProviderPath
+        $gate = [System.Threading.ManualResetEventSlim]::new($false)
+        $release = [System.Threading.ManualResetEventSlim]::new($false)
+        # The fit, in the other runspace, holds the trainer at its first batch until this one has tried everything.
+        # (Its hook is made there: a scriptblock runs in the runspace that made it.)
+        $runner = [powershell]::Create(); $runner.Runspace = $pool[0]
+        $null = $runner.AddScript({
+                param($t, $gate, $release)
+                Add-IsaacCallback $t before_batch { if ($_.Iter -eq 0 -and $_.Epoch -eq 0 -and $_.Training) { $gate.Set(); $null = $release.Wait(10000) } }.GetNewClosure() -Name holder | Out-Null
+                Invoke-IsaacFit $t -Epochs 2 | Measure-Object | ForEach-Object Count
+            }).AddArgument($t).AddArgument($gate).AddArgument($release)
+        $handle = $runner.BeginInvoke()
+        try {
+            $gate.Wait(10000) | Should -BeTrue
+            $attempts = @(
+                { Add-IsaacCallback $t after_batch {} }
+                { Remove-IsaacCallback $t -Name MetricsCB -Confirm:$false }
+                { Restore-IsaacCheckpoint $t $path -Confirm:$false }
+                { Save-IsaacCheckpoint $t TestDrive:/during.isaacckpt }
+                { Find-IsaacLearningRate $t -Iterations 5 }
+                { Invoke-IsaacFit $t }
+            )
+            foreach ($attempt in $attempts) {
+                $e = $attempt | Should -Throw -PassThru -Because "$attempt"
+                $e.FullyQualifiedErrorId | Should -BeLike 'TrainerBusy,*' -Because "$attempt"
+            }
+        }
+        finally { $release.Set() }
+        $runner.EndInvoke($handle) | Should -Be 2
+        $runner.Dispose()
+        $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'holder'
+        'TestDrive:/during.isaacckpt' | Should -Not -Exist
+    }
 }
 
 Describe 'Errors inside script callbacks' {

@@ -42,6 +42,17 @@ Describe 'New-IsaacCallback for the training callbacks' {
         $es.Monitor.Mode | Should -Be 'Max'
     }
 
+    It 'leaves a callback as it was when Add-IsaacCallback refuses it' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        $cb = Add-IsaacCallback $t after_batch {} -Name mine -Order 3
+        $e = { Add-IsaacCallback $t -Callback $cb -Order 99 -After BasicTrainCB } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CallbackAlreadyAdded,*'
+        $cb.Order | Should -Be 3
+        $cb.RunsAfter.Count | Should -Be 0
+        { Add-IsaacCallback $t after_batch {} -Name cyc -Before mine -After mine } | Should -Throw -ErrorId 'InvalidCallbackOrder,*'
+        $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'mine'
+    }
+
     It 'refuses a bad setting with one error naming it and what is valid' {
         $e = { New-IsaacCallback GradientClip -MaxNorm 0 } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'InvalidCallbackArgument,*'
@@ -78,6 +89,12 @@ Describe 'Find-IsaacLearningRate' {
         for ($i = 0; $i -lt $before.Count; $i++) { $after[$i].Values | Should -Be $before[$i].Values }
         $t.Callbacks.Name | Should -Not -Contain 'LRFinderCB'
         ($r | Out-String) | Should -BeLike '*SuggestedLr*'
+        # a failure inside the test reads as a fit's does: the hook named, no libtorch C++ frames
+        $wrong = New-IsaacTrainer -DataLoaders $t.Dls -Model (New-IsaacMlp 16 -InputSize 7 -OutputSize 3)
+        $e = { Find-IsaacLearningRate $wrong -Iterations 5 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'LRFinderFailed,*'
+        "$e" | Should -BeLike '*The fit failed at predict*'
+        "$e" | Should -Not -BeLike '*frame #*'
         (Find-IsaacLearningRate $t -Iterations 20 -PlotPath TestDrive:/not.png -WhatIf).Points.Count | Should -BeGreaterThan 2
         'TestDrive:/not.png' | Should -Not -Exist
     }
@@ -127,6 +144,11 @@ Describe 'Early stopping, NaN guard, schedules from PowerShell' {
         $e.Exception.Message | Should -BeLike '*must return one learning rate*'
         $two = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { 0.01, 0.02 })
         { Invoke-IsaacFit $two } | Should -Throw -ExpectedMessage '*returned 2 values*'
+        # as in a hook, the first error (Write-Error included) fails the fit
+        $erring = New-PenguinTrainer -Callback (New-IsaacCallback Schedule -Schedule { Write-Error 'no rate today'; 0.01 } -Interval Epoch)
+        $e = { Invoke-IsaacFit $erring } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ScriptCallbackFailed,*'
+        $e.Exception.Message | Should -BeLike "*schedule*'ScheduleCB'*no rate today*"
     }
 }
 
@@ -224,6 +246,12 @@ Describe 'CsvLogger' {
         (Import-Csv $path).epoch | Should -Be '0', '1', '2'
         Invoke-IsaacFit (& $make) -Epochs 5 -Resume TestDrive:/csv-run.isaacckpt | Out-Null
         (Import-Csv $path).epoch | Should -Be '0', '1', '2', '3', '4'
+        # a resumed fit goes on in the same file without -Append too, keeping the epochs before the checkpoint
+        $plain = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path), (New-IsaacCallback Checkpoint -Path 'TestDrive:/csv-plain.isaacckpt')
+        Add-IsaacCallback $plain after_epoch { if ($_.Epoch -eq 1 -and -not $_.Training) { Stop-IsaacFit } } -Order 25 | Out-Null
+        Invoke-IsaacFit $plain -Epochs 4 | Out-Null
+        Invoke-IsaacFit (New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path), (New-IsaacCallback Checkpoint -Path 'TestDrive:/csv-plain.isaacckpt')) -Epochs 4 -Resume TestDrive:/csv-plain.isaacckpt | Out-Null
+        (Import-Csv $path).epoch | Should -Be '0', '1', '2', '3'
     }
 }
 

@@ -19,6 +19,29 @@ internal static class EngineErrors
     /// <summary>Whether <paramref name="message"/> carries native frames that <see cref="WithoutNativeFrames"/> leaves out.</summary>
     public static bool HasNativeFrames(string message) => WithoutNativeFrames(message).Length != message.Length;
 
+    /// <summary>
+    /// The error record of a fit (or an LR range test) that failed: a busy trainer, a script callback's own
+    /// record, a cancel thrown outside its level, or any other failure under <paramref name="failedErrorId"/>,
+    /// each with the details <see cref="Describe"/> gives. libtorch's C++ stack goes to the verbose stream.
+    /// </summary>
+    public static ErrorRecord ForFit(Cmdlet cmdlet, Exception error, Trainer trainer, string failedErrorId)
+    {
+        if (HasNativeFrames(error.Message)) cmdlet.WriteVerbose(error.Message); // for a bug report
+        return error switch
+        {
+            TrainerBusyException busy => Busy(busy, trainer),
+            ScriptCallbackException script => Describe(script, script.ErrorRecord),
+            // As in the seed, a cancel only skips the level it names; thrown outside that level, it ends the fit.
+            CancelException cancel => new ErrorRecord(new InvalidOperationException(
+                $"A {cancel.GetType().Name} was thrown where no {cancel.Level.ToString().ToLowerInvariant()} was running (from a fit or epoch hook, say), so it ended the whole fit. Throw it from a {cancel.Level.ToString().ToLowerInvariant()} hook, or cancel the level you are in.", cancel),
+                "CancelOutsideItsLevel", ErrorCategory.InvalidOperation, trainer),
+            _ => Describe(error, new ErrorRecord(error, failedErrorId, ErrorCategory.InvalidOperation, trainer)),
+        };
+    }
+
+    /// <summary>A trainer another job holds (a fit in another runspace, say).</summary>
+    public static ErrorRecord Busy(TrainerBusyException error, Trainer trainer) => new(error, "TrainerBusy", ErrorCategory.ResourceBusy, trainer);
+
     /// <summary><paramref name="record"/> with details naming the failed hook and callback, any cleanup failures, and libtorch's message without its C++ stack.</summary>
     public static ErrorRecord Describe(Exception error, ErrorRecord record)
     {

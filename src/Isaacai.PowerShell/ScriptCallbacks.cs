@@ -35,15 +35,22 @@ public abstract class ScriptCallback : Callback
         }
         catch (Exception e) when (e is not ScriptCallbackException)
         {
-            if (Find<CancelException>(e) is { } cancel) throw cancel;
-            // The pipeline began stopping while the script ran: wind the fit down as a stop does.
-            if (Find<PipelineStoppedException>(e) is not null) throw new CancelFitException();
-            var failure = new ScriptCallbackException(HookNames.ToSeedName(hook), Name, e, ScriptErrorOf(e));
-            if (ErrorAction is not (ActionPreference.Continue or ActionPreference.SilentlyContinue or ActionPreference.Ignore)) throw failure;
+            var translated = Translate(e, HookNames.ToSeedName(hook), Name);
+            if (translated is not ScriptCallbackException failure
+                || ErrorAction is not (ActionPreference.Continue or ActionPreference.SilentlyContinue or ActionPreference.Ignore)) throw translated;
             if (ErrorAction == ActionPreference.Continue) trainer.Logger.LogError(failure, "{Message}", failure.Message);
         }
         finally { t_hooksRunning--; }
     }
+
+    /// <summary>
+    /// What a script's exception becomes: a cancel stays that cancel, whatever PowerShell wrapped it in; a
+    /// stop of the pipeline while the script ran becomes a CancelFit (the fit winds down as a stop does);
+    /// anything else a <see cref="ScriptCallbackException"/> naming the hook and callback.
+    /// </summary>
+    internal static Exception Translate(Exception e, string hook, string callbackName) =>
+        Find<CancelException>(e) as Exception
+        ?? (Find<PipelineStoppedException>(e) is not null ? new CancelFitException() : new ScriptCallbackException(hook, callbackName, e, ScriptErrorOf(e)));
 
     private static bool IsStopping(Trainer trainer) =>
         trainer.Cancellation.IsCancellationRequested || trainer.Reporter is PipelineReporter { Stopping: true };

@@ -18,7 +18,8 @@ public class Trainer
     private CallbackTable? _table;
     private readonly Action _fitBody, _epochBody, _batchBody;
     private double _fitLr;
-    private int _fitting; // 1 while a fit runs; claimed atomically, as hosts on other threads may start fits too
+    private int _busy; // 1 while a job (a fit, say) holds the trainer; claimed atomically, as hosts on other threads start jobs too
+    private int _holder; // the managed thread id of that job
     private double _lr;
     private bool _warnedOfLoss;
     private Checkpoints.Checkpoint? _resume;
@@ -84,6 +85,7 @@ public class Trainer
     /// <summary>Adds callbacks; each instance once (it would run twice at every hook: a CSV logger writing each row twice).</summary>
     public void AddCallbacks(params IEnumerable<Callback> callbacks)
     {
+        ThrowIfHeldElsewhere();
         var adding = callbacks.ToList();
         foreach (var (callback, i) in adding.Select((c, i) => (c, i)))
         {
@@ -97,6 +99,7 @@ public class Trainer
 
     public bool RemoveCallback(Callback callback)
     {
+        ThrowIfHeldElsewhere();
         _table = null;
         return _callbacks.Remove(callback);
     }
@@ -148,32 +151,67 @@ public class Trainer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if (lr is { } fitLr) ValidLr(fitLr, nameof(lr));
-        Claim();
-        try { FitClaimed(epochs, train, valid, lr, cancellation, callbacks, reporter, logger, resume); }
-        finally { Release(); }
+        using var _ = Claim();
+        FitClaimed(epochs, train, valid, lr, cancellation, callbacks, reporter, logger, resume);
     }
 
     /// <summary>
-    /// Marks the trainer as fitting, or refuses with <see cref="TrainerBusyException"/> if a fit runs (on any
-    /// thread). Whoever claims it may change it; <see cref="Schedules.LRFinder"/> claims it around its own setup.
+    /// Takes the trainer for one job that changes it (a fit, an LR range test, a checkpoint restore), or
+    /// refuses with <see cref="TrainerBusyException"/> while another job holds it, on any thread; disposing
+    /// the lease gives it back. The holder's own thread may still change it (a callback adding a callback);
+    /// other threads may not add or remove callbacks meanwhile.
     /// </summary>
-    internal void Claim()
+    public IDisposable Claim()
     {
-        if (Interlocked.Exchange(ref _fitting, 1) == 1) throw new TrainerBusyException();
+        if (Interlocked.Exchange(ref _busy, 1) == 1) throw new TrainerBusyException();
+        _holder = Environment.CurrentManagedThreadId;
+        return new Lease(this);
     }
 
-    internal void Release() => Volatile.Write(ref _fitting, 0);
+    private sealed class Lease(Trainer trainer) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 1) return;
+            trainer._holder = 0;
+            Volatile.Write(ref trainer._busy, 0);
+        }
+    }
+
+    /// <summary>Whether a job (a fit, say) holds the trainer; another <see cref="Fit"/> would be refused.</summary>
+    public bool IsFitting => Volatile.Read(ref _busy) == 1;
+
+    /// <summary>
+    /// <see cref="Claim"/> for a change that may also come from inside the job holding the trainer (a hook
+    /// saving a checkpoint): on the holder's thread it joins that job (the lease does nothing), elsewhere it
+    /// claims, or refuses while a job holds the trainer.
+    /// </summary>
+    public IDisposable ClaimOrJoin() =>
+        IsFitting && _holder == Environment.CurrentManagedThreadId ? NoLease.Instance : Claim();
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+        public void Dispose() { }
+    }
+
+    private void ThrowIfHeldElsewhere()
+    {
+        if (IsFitting && _holder != Environment.CurrentManagedThreadId) throw new TrainerBusyException();
+    }
 
     /// <summary><see cref="Fit"/> once the trainer is claimed.</summary>
     internal void FitClaimed(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation,
                              IEnumerable<Callback>? callbacks, ITrainingReporter? reporter, ILogger? logger, Checkpoints.Checkpoint? resume)
     {
         var forThisFit = callbacks?.ToList() ?? [];
+        AddCallbacks(forThisFit); // refuses (a callback already in the trainer, say) before anything is changed
         var (previousReporter, previousLogger) = (Reporter, Logger);
         try
         {
             (Reporter, Logger) = (reporter ?? Reporter, logger ?? Logger);
-            AddCallbacks(forThisFit);
             _resume = resume;
             FitOnce(epochs, train, valid, lr, cancellation);
         }
@@ -184,9 +222,6 @@ public class Trainer
             (Reporter, Logger) = (previousReporter, previousLogger);
         }
     }
-
-    /// <summary>Whether a fit is running; another <see cref="Fit"/> would be refused.</summary>
-    public bool IsFitting => Volatile.Read(ref _fitting) == 1;
 
     private void FitOnce(int epochs, bool train, bool valid, double? lr, CancellationToken cancellation)
     {

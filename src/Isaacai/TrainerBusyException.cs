@@ -1,5 +1,8 @@
 namespace Isaacai;
 
-/// <summary>A fit was asked of a trainer that is already fitting (from another thread, or from one of its own callbacks).</summary>
+/// <summary>
+/// A fit, or another change, was asked of a trainer that a job holds (<see cref="Trainer.Claim"/>): from
+/// another thread, or a second fit from one of its own callbacks.
+/// </summary>
 public sealed class TrainerBusyException() : InvalidOperationException(
-    "This trainer is already fitting; it can run one fit at a time (a callback, or another runspace or thread, cannot start a second fit of it).");
+    "This trainer is already fitting, or another command is changing it; it does one job at a time (a callback, or another runspace or thread, cannot start a second one). Wait for the running one to end.");

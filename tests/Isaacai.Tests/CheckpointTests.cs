@@ -107,16 +107,55 @@ public sealed class CheckpointTests : IDisposable
     {
         var path = Path.Combine(_folder, "edited.isaacckpt");
         Make(1, path).Fit(1);
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
-        {
-            var entry = zip.GetEntry("checkpoint.json")!;
-            string json;
-            using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
-            entry.Delete();
-            using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open());
-            writer.Write(json.Replace("\"EpochsCompleted\": 1", "\"EpochsCompleted\": -5"));
-        }
+        EditInfo(path, json => json.Replace("\"EpochsCompleted\": 1", "\"EpochsCompleted\": -5"));
         Assert.Contains("-5 epochs were completed", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_callback_state_that_does_not_fit_puts_the_weights_and_generator_back()
+    {
+        var path = Path.Combine(_folder, "no-wait.isaacckpt");
+        Make(1, path).Fit(1);
+        EditInfo(path, json => json.Replace("\"wait\":", "\"waited\":"));
+        var other = Make(2, Path.Combine(_folder, "other.isaacckpt"));
+        var before = other.Model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var rngBefore = random.get_rng_state();
+        using var checkpoint = Checkpoint.Load(path);
+        Assert.Contains("has no 'wait'", Assert.Throws<InvalidDataException>(() => checkpoint.RestoreInto(other)).Message);
+        Assert.All(other.Model.state_dict(), p => Assert.True(TestData.Same(before[p.Key], p.Value), p.Key));
+        using var rngAfter = random.get_rng_state();
+        Assert.True(TestData.Same(rngBefore, rngAfter));
+    }
+
+    private static void EditInfo(string path, Func<string, string> edit)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        var entry = zip.GetEntry("checkpoint.json")!;
+        string json;
+        using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+        entry.Delete();
+        using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open());
+        writer.Write(edit(json));
+    }
+
+    [Fact]
+    public void A_TorchSharp_scheduler_resumes_where_it_was()
+    {
+        Trainer Scheduled(string checkpointPath, params Callback[] extra)
+        {
+            Isaac.SetSeed(4);
+            return new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(train: 16), 8), nn.CrossEntropyLoss(), Optimizers.SGD, nn.Linear(4, 3),
+                [new BasicTrainCB(), new MetricsCB(), new TrackingCB(), new ScheduleCB(opt => optim.lr_scheduler.StepLR(opt, 1, 0.5)), new CheckpointCB(checkpointPath), .. extra], lr: 0.1);
+        }
+        var straight = Scheduled(Path.Combine(_folder, "s.isaacckpt"));
+        straight.Fit(5);
+        var killed = Scheduled(Path.Combine(_folder, "k.isaacckpt"), new KillAfterEpoch(2) { Order = 30 });
+        killed.Fit(5);
+        var resumed = Scheduled(Path.Combine(_folder, "r.isaacckpt"));
+        using (var checkpoint = Checkpoint.Load(Path.Combine(_folder, "k.isaacckpt"))) resumed.Fit(5, resume: checkpoint);
+        var straightLrs = straight.Callbacks.OfType<TrackingCB>().Single().Lrs;
+        Assert.Equal(straightLrs.Skip(6), resumed.Callbacks.OfType<TrackingCB>().Single().Lrs); // epochs 3 and 4, 2 batches each
+        Assert.Equal(0.1 * Math.Pow(0.5, 4), straightLrs[^1], 12);
     }
 
     [Fact]

@@ -90,6 +90,26 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void LRFinder_puts_back_the_optimizer_and_its_Adam_state_as_they_were()
+    {
+        var trainer = FiveBatchTrainer(Optimizers.Adam);
+        trainer.Fit(1);
+        var adam = trainer.Opt!;
+        var before = StateOf(adam);
+        LRFinder.Run(trainer, new LRFinderCB(1e-4, 1, iterations: 8));
+        Assert.Same(adam, trainer.Opt);
+        Assert.Equal(before, StateOf(adam));
+    }
+
+    /// <summary>Adam's saved state (step counts and moments) as bytes, to compare exactly.</summary>
+    private static byte[] StateOf(optim.Optimizer optimizer)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+        return buffer.ToArray();
+    }
+
+    [Fact]
     public void Steep_is_looked_for_only_on_the_way_down_to_the_lowest_loss()
     {
         // Falls gently to a minimum at point 5, blows up, then the average "recovers" steeply: not a rate to train at.

@@ -123,6 +123,53 @@ public class TrainingCallbackTests
     }
 
     [Fact]
+    public void An_early_stop_ends_the_fit_after_every_callback_has_had_its_last_epoch()
+    {
+        var folder = Directory.CreateTempSubdirectory("isaac-early-").FullName;
+        try
+        {
+            var early = new EarlyStoppingCB("valid_loss", patience: 1); // added before the logger and checkpoint: same order 10 as the logger
+            var trainer = TestData.Trainer(4, new BasicTrainCB(), new MetricsCB(), early,
+                new CsvLoggerCB(Path.Combine(folder, "log.csv")), new CheckpointCB(Path.Combine(folder, "c-{epoch}.isaacckpt")),
+                At(Hook.BeforeEpoch, t => t.Epoch >= 1 && t.Training, t => { using var _ = no_grad(); foreach (var p in t.Model.parameters()) p.copy_(randn_like(p) * 5); }));
+            trainer.Fit(10);
+            Assert.Equal(1, early.StoppedEpoch);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(folder, "log.csv")).Length); // header, epochs 0 and 1
+            Assert.True(File.Exists(Path.Combine(folder, "c-2.isaacckpt")), "the stopping epoch was checkpointed");
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void A_fit_refused_for_a_callback_already_there_leaves_the_trainer_as_it_was()
+    {
+        var tracking = new TrackingCB();
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), tracking);
+        Assert.Throws<ArgumentException>(() => trainer.Fit(1, callbacks: [tracking]));
+        Assert.Equal(["BasicTrainCB", "TrackingCB"], trainer.Callbacks.Select(c => c.Name));
+        Assert.False(trainer.IsFitting);
+    }
+
+    [Fact]
+    public void Another_thread_cannot_change_the_callbacks_of_a_fitting_trainer_but_a_hook_can()
+    {
+        Exception? fromAnotherThread = null;
+        var added = new TrackingCB();
+        var trainer = TestData.Trainer(4, new BasicTrainCB(),
+            At(Hook.AfterBatch, t => t.Epoch == 0 && t.Iter == 0 && t.Training, t =>
+            {
+                var other = new Thread(() => fromAnotherThread = Record.Exception(() => t.AddCallbacks(new MetricsCB())));
+                other.Start();
+                other.Join();
+                t.AddCallbacks(added); // on the fit's own thread: allowed, as the seed lets a callback add one
+            }));
+        trainer.Fit(1);
+        Assert.IsType<TrainerBusyException>(fromAnotherThread);
+        Assert.Contains(added, trainer.Callbacks);
+        Assert.DoesNotContain(trainer.Callbacks, c => c is MetricsCB);
+    }
+
+    [Fact]
     public void A_callback_instance_is_added_once()
     {
         var csv = new MetricsCB();

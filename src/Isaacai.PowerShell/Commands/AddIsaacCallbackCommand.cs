@@ -57,32 +57,52 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
                 ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
             return;
         }
-        // -ErrorAction also says what a failure of a script callback will do during the fit (Stop unless given).
-        if (callback is ScriptCallback script && MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var errorAction))
-            script.ErrorAction = (ActionPreference)errorAction;
-        WithOrderAndName(callback);
         try { AddInOrder(callback); }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, Trainer));
+        }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidCallbackOrder", ErrorCategory.InvalidArgument, callback));
+            ThrowTerminatingError(new ErrorRecord(e, Trainer.Callbacks.Contains(callback) ? "CallbackAlreadyAdded" : "InvalidCallbackOrder", ErrorCategory.InvalidArgument, callback));
         }
         WriteObject(callback);
     }
 
-    /// <summary>Adds the callback with its -Before/-After constraints, or leaves the trainer as it was if they name no callback or form a cycle.</summary>
+    /// <summary>
+    /// Adds the callback with its settings (-Order, -Name, -ErrorAction, -Before/-After). A refusal (the
+    /// callback is already there, a name matches no callback, the constraints form a cycle, the trainer is
+    /// busy) leaves the trainer and the callback as they were.
+    /// </summary>
     private void AddInOrder(Callback callback)
     {
+        if (Trainer.Callbacks.Contains(callback))
+            throw new ArgumentException($"The callback '{callback.Name}' is already in this trainer; make a new one to add another.");
         var names = Trainer.Callbacks.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var unknown = Before.Concat(After).Where(n => !names.Contains(n)).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException($"-Before/-After name no callback of this trainer: {string.Join(", ", unknown)}. Its callbacks are: {string.Join(", ", names)}.");
-        callback.RunsBefore.UnionWith(Before);
-        callback.RunsAfter.UnionWith(After);
-        Trainer.AddCallbacks(callback);
-        try { Trainer.CallbacksFor(Isaacai.Hook.BeforeFit); } // sorts now, so a cycle is refused here and not at the next fit
+        var (order, name, errorAction) = (callback.Order, callback.Name, (callback as ScriptCallback)?.ErrorAction);
+        var newBefore = Before.Where(n => !callback.RunsBefore.Contains(n)).ToList();
+        var newAfter = After.Where(n => !callback.RunsAfter.Contains(n)).ToList();
+        // -ErrorAction also says what a failure of a script callback will do during the fit (Stop unless given).
+        if (callback is ScriptCallback script && MyInvocation.BoundParameters.TryGetValue("ErrorAction", out var action))
+            script.ErrorAction = (ActionPreference)action;
+        WithOrderAndName(callback);
+        callback.RunsBefore.UnionWith(newBefore);
+        callback.RunsAfter.UnionWith(newAfter);
+        try
+        {
+            Trainer.AddCallbacks(callback);
+            Trainer.CallbacksFor(Isaacai.Hook.BeforeFit); // sorts now, so a cycle is refused here and not at the next fit
+        }
         catch
         {
-            Trainer.RemoveCallback(callback);
+            if (Trainer.Callbacks.Contains(callback)) Trainer.RemoveCallback(callback);
+            (callback.Order, callback.Name) = (order, name);
+            if (callback is ScriptCallback restored) restored.ErrorAction = errorAction!.Value;
+            callback.RunsBefore.ExceptWith(newBefore);
+            callback.RunsAfter.ExceptWith(newAfter);
             throw;
         }
     }

@@ -12,6 +12,7 @@ namespace Isaacai.PowerShell.Commands;
 public sealed class ExportIsaacPlotCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1)]

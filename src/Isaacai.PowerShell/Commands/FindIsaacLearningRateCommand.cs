@@ -17,6 +17,7 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stop = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter]
@@ -51,17 +52,12 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
             if (PlotPath is not null) WritePlot(result, SessionState.Path.GetUnresolvedProviderPathFromPSPath(PlotPath));
             WriteObject(result);
         }
-        catch (TrainerBusyException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "TrainerBusy", ErrorCategory.ResourceBusy, Trainer));
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidLRFinderArgument", ErrorCategory.InvalidArgument, Trainer));
-        }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "LRFinderFailed", ErrorCategory.InvalidOperation, Trainer));
+            // A bad setting fails before the test; anything else failed inside its fit, and reads as a fit's failure does.
+            ThrowTerminatingError(e is ArgumentException && !e.Data.Contains(Trainer.FailedHookKey)
+                ? new ErrorRecord(e, "InvalidLRFinderArgument", ErrorCategory.InvalidArgument, Trainer)
+                : EngineErrors.ForFit(this, e, Trainer, "LRFinderFailed"));
         }
     }
 

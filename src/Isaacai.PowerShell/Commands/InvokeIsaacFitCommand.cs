@@ -53,26 +53,9 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         {
             Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, forThisFit, reporter, reporter, checkpoint);
         }
-        catch (TrainerBusyException e)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "TrainerBusy", ErrorCategory.ResourceBusy, Trainer));
-        }
-        catch (ScriptCallbackException e)
-        {
-            ThrowTerminatingError(EngineErrors.Describe(e, e.ErrorRecord));
-        }
-        catch (CancelException e)
-        {
-            // As in the seed, a cancel only skips the level it names; thrown outside that level, it ends the fit.
-            var level = e.Level.ToString().ToLowerInvariant();
-            var error = new InvalidOperationException(
-                $"A {e.GetType().Name} was thrown where no {level} was running (from a fit or epoch hook, say), so it ended the whole fit. Throw it from a {level} hook, or cancel the level you are in.", e);
-            ThrowTerminatingError(new ErrorRecord(error, "CancelOutsideItsLevel", ErrorCategory.InvalidOperation, Trainer));
-        }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
-            ThrowTerminatingError(EngineErrors.Describe(e, new ErrorRecord(e, "FitFailed", ErrorCategory.InvalidOperation, Trainer)));
+            ThrowTerminatingError(EngineErrors.ForFit(this, e, Trainer, "FitFailed"));
         }
     }
 

@@ -39,7 +39,9 @@ public sealed class RemoveIsaacCallbackCommand : PSCmdlet
     private void Remove(Callback callback, string shownAs)
     {
         if (!Trainer.Callbacks.Contains(callback)) { NotFound(shownAs); return; }
-        if (ShouldProcess($"callback '{callback.Name}' (order {callback.Order})", "Remove")) Trainer.RemoveCallback(callback);
+        if (!ShouldProcess($"callback '{callback.Name}' (order {callback.Order})", "Remove")) return;
+        try { Trainer.RemoveCallback(callback); }
+        catch (TrainerBusyException e) { ThrowTerminatingError(EngineErrors.Busy(e, Trainer)); }
     }
 
     private void NotFound(string name) => WriteError(new ErrorRecord(

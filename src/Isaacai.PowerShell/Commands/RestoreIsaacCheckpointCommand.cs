@@ -13,6 +13,7 @@ namespace Isaacai.PowerShell.Commands;
 public sealed class RestoreIsaacCheckpointCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1)]
@@ -27,11 +28,12 @@ public sealed class RestoreIsaacCheckpointCommand : PSCmdlet
             using var checkpoint = Checkpoint.Load(path);
             if (!ShouldProcess($"{Trainer.Model.GetName()} model of the trainer", $"Replace the weights and state with those of {path} (after {checkpoint.EpochsCompleted} epoch(s))")) return;
             if (Trainer.Opt is null) WriteVerbose("The trainer has no optimizer yet (it makes one per fit), so the checkpoint's optimizer state is not restored; Invoke-IsaacFit -Resume restores it.");
-            var (previousLogger, reporter) = (Trainer.Logger, new PipelineReporter(this));
-            Trainer.Logger = reporter;
-            try { checkpoint.RestoreInto(Trainer); }
-            finally { Trainer.Logger = previousLogger; }
+            using (Trainer.ClaimOrJoin()) checkpoint.RestoreInto(Trainer, new PipelineReporter(this));
             WriteObject(checkpoint.Info);
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, Trainer));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
         {

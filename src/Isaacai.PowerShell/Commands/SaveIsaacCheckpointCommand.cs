@@ -12,6 +12,7 @@ namespace Isaacai.PowerShell.Commands;
 public sealed class SaveIsaacCheckpointCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1)]
@@ -38,8 +39,12 @@ public sealed class SaveIsaacCheckpointCommand : PSCmdlet
         if (!ShouldProcess(path, $"{(File.Exists(path) ? "Overwrite with" : "Write")} a checkpoint after {epochs} epoch(s)")) return;
         try
         {
-            Checkpoint.Save(Trainer, path, epochs);
+            using (Trainer.ClaimOrJoin()) Checkpoint.Save(Trainer, path, epochs); // not while another runspace's fit steps it
             WriteObject(new FileInfo(path));
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, Trainer));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

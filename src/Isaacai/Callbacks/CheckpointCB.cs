@@ -50,7 +50,7 @@ public class CheckpointCB : Callback, ICheckpointable
         var path = Path.Replace("{epoch}", completed.ToString(CultureInfo.InvariantCulture), StringComparison.OrdinalIgnoreCase);
         Checkpoint.Save(trainer, path, completed);
         Saved.Add(path);
-        trainer.Logger.LogInformation("Saved checkpoint {Path} after epoch {Epoch}", path, trainer.Epoch);
+        trainer.Logger.LogInformation("Saved checkpoint {Path} after {Epochs} epoch(s)", path, completed);
     }
 
     public void SaveState(CallbackState state) => state.Values["best"] = Best;

@@ -9,12 +9,14 @@ namespace Isaacai.Callbacks;
 /// every finished epoch (Export-Csv at the end of a pipeline writes nothing until the pipeline ends).
 /// The header is the record's keys; with <see cref="Append"/> an existing file must have the same header.
 /// Elapsed time is written in seconds. A checkpoint remembers how long the file was; a fit resumed from it
-/// (with Append) cuts off the rows written after the checkpoint, so re-run epochs are not logged twice.
+/// goes on in the same file (Append or not), cut back to that length, so re-run epochs are not logged
+/// twice and the epochs before the checkpoint are kept. The file is opened at the first row.
 /// </summary>
 public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
 {
     private FileStream? _file;
     private string[]? _columns;
+    private long? _resumeAt; // the file's length in the checkpoint a fit resumes from
 
     public CsvLoggerCB(string path, bool append = false)
     {
@@ -32,10 +34,19 @@ public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
             throw new InvalidOperationException("CsvLoggerCB writes the epoch records of a MetricsCB or TrackingCB, and this trainer has neither; add one (New-IsaacCallback Metrics).");
         var folder = System.IO.Path.GetDirectoryName(Path)!;
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"CsvLoggerCB cannot write {Path}: the folder {folder} does not exist.");
-        _columns = Append && File.Exists(Path) ? ExistingHeader() : null;
-        _file = new FileStream(Path, Append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        _file.Seek(0, SeekOrigin.End);
-        if (_file.Length > 0 && !EndsWithNewline()) _file.Write("\n"u8); // a last line someone left open gets its end, not our row
+        (_columns, _resumeAt) = (null, null);
+    }
+
+    /// <summary>Opens the file for this fit's rows: cut back to a resumed checkpoint's length, appended to, or new.</summary>
+    private FileStream Open()
+    {
+        bool goOn = (Append || _resumeAt is not null) && File.Exists(Path);
+        if (goOn) _columns = ExistingHeader();
+        var file = new FileStream(Path, goOn ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        if (_resumeAt is { } length && file.Length > length) file.SetLength(length);
+        file.Seek(0, SeekOrigin.End);
+        if (file.Length > 0 && !EndsWithNewline(file)) file.Write("\n"u8); // a last line someone left open gets its end, not our row
+        return file;
     }
 
     public override void AfterEpoch(Trainer trainer)
@@ -43,6 +54,7 @@ public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
         if (!trainer.LastPhaseOfEpoch) return;
         var record = MonitoredValue.CurrentRecord(trainer)
             ?? throw new InvalidOperationException("CsvLoggerCB found no record of this epoch: the trainer needs a MetricsCB or TrackingCB, with a lower order.");
+        _file ??= Open();
         var keys = record.Keys.ToArray();
         var text = new StringBuilder();
         if (_columns is null)
@@ -79,19 +91,13 @@ public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
     }
 
     /// <summary>In a resumed fit, rows past the checkpoint's are those the fit will write again: they go.</summary>
-    public void RestoreState(CallbackState state)
-    {
-        long bytes = (long)state.Value("bytes");
-        if (_file is null || _file.Length <= bytes) return; // outside a fit the file is left alone
-        _file.SetLength(bytes);
-        _file.Seek(0, SeekOrigin.End);
-    }
+    public void RestoreState(CallbackState state) => _resumeAt = (long)state.Value("bytes");
 
-    private bool EndsWithNewline()
+    private static bool EndsWithNewline(FileStream file)
     {
-        _file!.Seek(-1, SeekOrigin.End);
-        bool newline = _file.ReadByte() == '\n';
-        _file.Seek(0, SeekOrigin.End);
+        file.Seek(-1, SeekOrigin.End);
+        bool newline = file.ReadByte() == '\n';
+        file.Seek(0, SeekOrigin.End);
         return newline;
     }
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Isaacai.Callbacks;
 
 /// <summary>
-/// Ends the fit (as a CancelFit) once the monitored record key has not improved by more than
+/// Ends the fit (as a CancelFit, at the end of the epoch) once the monitored record key has not improved by more than
 /// <see cref="MonitoredValue.MinDelta"/> for <see cref="Patience"/> epochs in a row. With
 /// <see cref="RestoreBestWeights"/>, the model ends the fit with the weights of its best epoch. Its best
 /// value, wait and best weights are saved in checkpoints, so a resumed fit stops where a straight one would.
@@ -56,7 +56,15 @@ public class EarlyStoppingCB : Callback, ICheckpointable, IDisposable
         StoppedEpoch = trainer.Epoch;
         trainer.Logger.LogWarning("Early stopping at epoch {Epoch}: {Key} has not improved for {Patience} epoch(s); the best was {Best} at epoch {BestEpoch}.",
             trainer.Epoch, Monitor.Key, Patience, Best, BestEpoch);
-        throw new CancelFitException();
+    }
+
+    /// <summary>
+    /// The fit ends here, once every after_epoch callback has had the epoch (the CSV row, the checkpoint),
+    /// rather than at after_epoch, where a cancel would skip the callbacks after this one.
+    /// </summary>
+    public override void CleanupEpoch(Trainer trainer)
+    {
+        if (StoppedEpoch == trainer.Epoch && trainer.LastPhaseOfEpoch) throw new CancelFitException();
     }
 
     /// <summary>Best weights go back whichever way the fit ended, so the model is the best one seen.</summary>

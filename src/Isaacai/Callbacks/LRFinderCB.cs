@@ -1,4 +1,5 @@
 using Isaacai.Schedules;
+using TorchSharp;
 
 namespace Isaacai.Callbacks;
 
@@ -11,10 +12,10 @@ namespace Isaacai.Callbacks;
 /// </summary>
 public class LRFinderCB : Callback, IDisposable
 {
-    private const double SmoothingBeta = 0.98; // fastai's Recorder: an exponential moving average, debiased
     private readonly List<double> _lrs = [], _losses = [], _smoothed = [];
     private readonly WeightSnapshot _initialWeights = new();
-    private double _average, _best;
+    private Metrics.DebiasedAverage _average;
+    private double _best;
 
     public LRFinderCB(double startLr = 1e-7, double endLr = 10, int iterations = 100, double stopDivergence = 4)
     {
@@ -40,7 +41,7 @@ public class LRFinderCB : Callback, IDisposable
         _lrs.Clear();
         _losses.Clear();
         _smoothed.Clear();
-        (_average, _best) = (0, double.PositiveInfinity);
+        (_average, _best) = (new Metrics.DebiasedAverage(0.98), double.PositiveInfinity); // beta as fastai's Recorder
         _initialWeights.Take(trainer.Model);
     }
 
@@ -54,11 +55,10 @@ public class LRFinderCB : Callback, IDisposable
 
     public override void AfterBatch(Trainer trainer)
     {
-        double loss = trainer.Loss!.item<float>();
+        double loss = trainer.Loss!.ToDouble();
         _lrs.Add(OptimizerSettings.GetLr(trainer.Opt!));
         _losses.Add(loss);
-        _average = SmoothingBeta * _average + (1 - SmoothingBeta) * loss;
-        double smoothed = _average / (1 - Math.Pow(SmoothingBeta, _losses.Count));
+        double smoothed = _average.Add(loss);
         _smoothed.Add(smoothed);
         _best = Math.Min(_best, smoothed);
         if (double.IsNaN(loss) || smoothed > StopDivergence * _best || _lrs.Count >= Iterations) throw new CancelFitException();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Isaacai.Metrics;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 
 namespace Isaacai.Callbacks;
 
@@ -52,7 +53,7 @@ public class MetricsCB : Callback
     {
         var batch = trainer.Batch!;
         long size = batch.Size;
-        _lossSum += trainer.Loss!.item<float>() * size;
+        _lossSum += trainer.Loss!.ToDouble() * size;
         _samples += size;
         if (trainer.LastPhaseOfEpoch)
             foreach (var metric in Metrics.Values) metric.Update(trainer.Preds!, batch.Y);

@@ -1,3 +1,4 @@
+using Isaacai.Checkpoints;
 using Isaacai.Schedules;
 using static TorchSharp.torch;
 
@@ -9,13 +10,16 @@ public enum ScheduleInterval { Batch, Epoch }
 /// <summary>
 /// A learning-rate schedule of your own: either a function of where the fit is (<see cref="ScheduleStep"/>)
 /// that returns the learning rate, or one of TorchSharp's LR schedulers, made over each fit's optimizer and
-/// stepped after every train batch or every epoch.
+/// stepped after every train batch or every epoch. A function depends only on where the fit is, so a
+/// resumed fit follows it exactly; a scheduler's steps are counted in checkpoints and replayed on resume.
 /// </summary>
-public class ScheduleCB : Callback
+public class ScheduleCB : Callback, ICheckpointable
 {
     private readonly Func<ScheduleStep, double>? _schedule;
     private readonly Func<optim.Optimizer, optim.lr_scheduler.LRScheduler>? _makeScheduler;
     private optim.lr_scheduler.LRScheduler? _scheduler;
+    private optim.Optimizer? _scheduled; // the optimizer _scheduler was made over
+    private int _steps, _stepsToReplay;
 
     /// <summary>The learning rate is <paramref name="schedule"/>'s value, set before each batch or epoch.</summary>
     public ScheduleCB(Func<ScheduleStep, double> schedule, ScheduleInterval interval = ScheduleInterval.Batch)
@@ -35,10 +39,7 @@ public class ScheduleCB : Callback
 
     public ScheduleInterval Interval { get; }
 
-    public override void BeforeFit(Trainer trainer)
-    {
-        if (_makeScheduler is not null) _scheduler = _makeScheduler(trainer.Opt ?? throw new InvalidOperationException("The fit has no optimizer yet."));
-    }
+    public override void BeforeFit(Trainer trainer) => (_scheduler, _scheduled, _steps) = (null, null, 0);
 
     public override void BeforeEpoch(Trainer trainer)
     {
@@ -52,15 +53,38 @@ public class ScheduleCB : Callback
 
     public override void AfterBatch(Trainer trainer)
     {
-        if (trainer.Training && Interval == ScheduleInterval.Batch) _scheduler?.step();
+        if (trainer.Training && Interval == ScheduleInterval.Batch) StepScheduler(trainer);
     }
 
     public override void AfterEpoch(Trainer trainer)
     {
-        if (trainer.Training && Interval == ScheduleInterval.Epoch) _scheduler?.step();
+        if (trainer.Training && Interval == ScheduleInterval.Epoch) StepScheduler(trainer);
     }
 
-    public override void CleanupFit(Trainer trainer) => _scheduler = null;
+    public override void CleanupFit(Trainer trainer) => (_scheduler, _scheduled) = (null, null);
+
+    public void SaveState(CallbackState state) => state.Values["scheduler_steps"] = _steps;
+
+    public void RestoreState(CallbackState state) => _stepsToReplay = (int)state.Value("scheduler_steps");
+
+    /// <summary>
+    /// Steps the TorchSharp scheduler, made when first needed over the optimizer the fit steps (before_fit is
+    /// too early: moving the model to a device makes a new optimizer), after replaying a resumed fit's steps.
+    /// </summary>
+    private void StepScheduler(Trainer trainer)
+    {
+        if (_makeScheduler is null) return;
+        if (_scheduler is null || !ReferenceEquals(_scheduled, trainer.Opt))
+        {
+            _scheduled = trainer.Opt ?? throw new InvalidOperationException("The fit has no optimizer to schedule.");
+            if (_stepsToReplay > 0) // a resumed optimizer holds the scheduled rate: replay from the rate the schedule began at
+                foreach (var group in _scheduled.ParamGroups.Where(g => g.InitialLearningRate > 0)) group.LearningRate = group.InitialLearningRate;
+            _scheduler = _makeScheduler(_scheduled);
+            for (; _stepsToReplay > 0; _stepsToReplay--, _steps++) _scheduler.step();
+        }
+        _scheduler.step();
+        _steps++;
+    }
 
     private void SetLr(Trainer trainer)
     {

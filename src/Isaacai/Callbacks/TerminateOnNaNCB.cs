@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Isaacai.Callbacks;
@@ -35,7 +36,7 @@ public class TerminateOnNaNCB : Callback, IDisposable
     public override void GetLoss(Trainer trainer)
     {
         var loss = trainer.Loss ?? throw new InvalidOperationException("TerminateOnNaNCB runs after the loss is computed, but no callback set trainer.Loss; give it a higher order than the callback that does.");
-        double value = loss.detach().item<float>();
+        double value = loss.detach().ToDouble();
         if (double.IsFinite(value))
         {
             if (RestoreWeights && trainer.Training) _lastFinite.Take(trainer.Model);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Isaacai.Schedules;
+using TorchSharp;
 
 namespace Isaacai.Callbacks;
 
@@ -49,7 +50,7 @@ public class TrackingCB : Callback
 
     public override void AfterBatch(Trainer trainer)
     {
-        Losses(trainer).Add(trainer.Loss!.item<float>());
+        Losses(trainer).Add(trainer.Loss!.ToDouble());
         if (trainer.Training) _lrs.Add(trainer.Opt is { } opt ? OptimizerSettings.GetLr(opt) : double.NaN);
     }
 

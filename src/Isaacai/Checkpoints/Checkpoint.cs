@@ -117,7 +117,7 @@ public sealed class Checkpoint : IDisposable
                 }
                 optimizer = buffer.ToArray();
             }
-            var callbacks = info.Callbacks.ToDictionary(c => c.Key, c =>
+            var callbacks = (info.Callbacks ?? []).ToDictionary(c => c.Key, c =>
             {
                 var callbackState = new CallbackState();
                 foreach (var (key, value) in c.Value) callbackState.Values[key] = value;
@@ -126,6 +126,12 @@ public sealed class Checkpoint : IDisposable
             foreach (var (name, tensor) in state.Where(t => t.Key.StartsWith(CallbackPrefix, StringComparison.Ordinal)))
             {
                 var slash = name.IndexOf('/', CallbackPrefix.Length);
+                if (slash < 0)
+                {
+                    Dispose(model.Values);
+                    Dispose(state.Values);
+                    throw new InvalidDataException($"{path}: {StateEntry} has a tensor '{name}' that names no callback (expected {CallbackPrefix}<callback>/<name>).");
+                }
                 var owner = name[CallbackPrefix.Length..slash];
                 if (!callbacks.TryGetValue(owner, out var callbackState)) callbacks[owner] = callbackState = new CallbackState();
                 callbackState.Tensors[name[(slash + 1)..]] = tensor;
@@ -142,33 +148,48 @@ public sealed class Checkpoint : IDisposable
 
     /// <summary>
     /// Puts the saved state into <paramref name="trainer"/>: weights, the optimizer's state (when the trainer
-    /// has an optimizer of the same kind), the random generator and each callback's state. Every check that
-    /// can fail runs before anything is changed. Returns the epoch to go on from.
+    /// has an optimizer of the same kind), the random generator and each callback's state. The optimizer's
+    /// kind and every weight's key, shape and dtype are checked before anything changes; if a later step
+    /// fails (an optimizer state or a callback's state that does not fit), the weights and the generator
+    /// are put back as they were. Warnings go to <paramref name="logger"/> (the trainer's by default).
+    /// Returns the epoch to go on from.
     /// </summary>
-    public int RestoreInto(Trainer trainer)
+    public int RestoreInto(Trainer trainer, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        logger ??= trainer.Logger;
         var source = $"The checkpoint (epoch {EpochsCompleted})";
         var checkpointables = Checkpointables(trainer).ToList();
         var optimizer = trainer.Opt as OptimizerHelper;
         if (_optimizer is not null && optimizer is not null && optimizer.GetType().Name != Info.OptimizerType)
             throw new InvalidOperationException($"{source} holds the state of a {Info.OptimizerType} optimizer, but this trainer uses {optimizer.GetType().Name}; make the trainer with the same optimizer to resume.");
 
+        using var weightsBefore = new Callbacks.WeightSnapshot();
+        weightsBefore.Take(trainer.Model);
+        using var rngBefore = random.get_rng_state();
         StateDicts.LoadInto(trainer.Model, _model, source); // checks every key and shape before copying any
+        try
+        {
+            if (_optimizer is not null && optimizer is not null)
+            {
+                using var reader = new BinaryReader(new MemoryStream(_optimizer));
+                optimizer.load_state_dict(reader);
+            }
+            random.set_rng_state(_rng);
+            foreach (var (key, callback) in checkpointables)
+                if (_callbacks.TryGetValue(key, out var state)) callback.RestoreState(state);
+        }
+        catch
+        {
+            weightsBefore.RestoreInto(trainer.Model);
+            random.set_rng_state(rngBefore);
+            throw;
+        }
         var unknown = _callbacks.Keys.Except(checkpointables.Select(c => c.Key)).ToList();
         if (unknown.Count > 0)
-            trainer.Logger.LogWarning("{Message}", $"{source} holds state for callbacks this trainer does not have: {string.Join(", ", unknown)}; that state is ignored.");
-        if (_optimizer is not null && optimizer is not null)
-        {
-            using var reader = new BinaryReader(new MemoryStream(_optimizer));
-            optimizer.load_state_dict(reader);
-        }
-        random.set_rng_state(_rng);
-        foreach (var (key, callback) in checkpointables)
-        {
-            if (_callbacks.TryGetValue(key, out var state)) callback.RestoreState(state);
-            else trainer.Logger.LogWarning("{Message}", $"{source} has no state for callback '{key}'; it starts afresh.");
-        }
+            logger.LogWarning("{Message}", $"{source} holds state for callbacks this trainer does not have: {string.Join(", ", unknown)}; that state is ignored.");
+        foreach (var (key, _) in checkpointables.Where(c => !_callbacks.ContainsKey(c.Key)))
+            logger.LogWarning("{Message}", $"{source} has no state for callback '{key}'; it starts afresh.");
         return EpochsCompleted;
     }
 

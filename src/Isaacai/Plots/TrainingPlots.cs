@@ -200,14 +200,9 @@ public static class TrainingPlots
     /// <summary>An exponential moving average, debiased as fastai's smoothed loss is, so the start is not pulled to 0.</summary>
     private static List<double> Smoothed(IReadOnlyList<double> values, double beta = 0.9)
     {
+        var average = new Metrics.DebiasedAverage(beta);
         var smoothed = new List<double>(values.Count);
-        double average = 0;
-        int finite = 0;
-        foreach (var value in values)
-        {
-            if (double.IsFinite(value)) { average = beta * average + (1 - beta) * value; finite++; }
-            smoothed.Add(finite == 0 ? double.NaN : average / (1 - Math.Pow(beta, finite)));
-        }
+        foreach (var value in values) smoothed.Add(average.Add(value));
         return smoothed;
     }
 

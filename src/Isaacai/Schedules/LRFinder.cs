@@ -36,8 +36,7 @@ public static class LRFinder
         ArgumentNullException.ThrowIfNull(finder);
         int batches = trainer.Dls.Train.BatchCount;
         int epochs = (finder.Iterations + batches - 1) / batches;
-        trainer.Claim(); // before anything is changed: a trainer that is fitting is refused as it is
-        try
+        using (trainer.Claim()) // before anything is changed: a trainer that is fitting is refused as it is
         {
             var optimizer = trainer.Opt;
             var callbacks = trainer.Callbacks.ToList();
@@ -54,7 +53,6 @@ public static class LRFinder
                 TorchSharp.torch.random.set_rng_state(rng);
             }
         }
-        finally { trainer.Release(); }
         return Analyse(finder.Lrs, finder.Losses, finder.SmoothedLosses);
     }
 
