@@ -220,3 +220,15 @@ Describe 'Tab completion of devices' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $expected
     }
 }
+
+Describe 'Tab completion of hook names inside -Hooks @{ }' {
+    It 'offers the seed''s hook names as keys, and any spelling still converts' {
+        $line = 'Add-IsaacCallback $t -Hooks @{ after_'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'after_batch', 'after_epoch', 'after_fit'
+        $line = 'Add-IsaacCallback $t -Hooks @{ before_fit = {}; cl'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'cleanup_batch', 'cleanup_epoch', 'cleanup_fit'
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+        (Add-IsaacCallback $t -Hooks @{ AfterBatch = {}; before_fit = {} }).Scripts.Keys | Sort-Object | Should -Be 'BeforeFit', 'AfterBatch'
+        { Add-IsaacCallback $t -Hooks @{ befor_fit = {} } } | Should -Throw -ErrorId 'UnknownHook,*'
+    }
+}

@@ -5,13 +5,14 @@ BeforeAll {
     # thread settings under test are per process and happen at import.
     function Invoke-AfterImport([string] $Script, [hashtable] $Environment = @{}) {
         $saved = @{}
-        foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $Environment[$name]) }
+        foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, ($Environment[$name] ?? [NullString]::Value)) }
         try {
             $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command "`$ErrorActionPreference = 'Stop'; Import-Module '$env:ISAACAI_MODULE/Isaacai.psd1'; $Script"
             if ($LASTEXITCODE -ne 0) { throw "The new pwsh process failed ($LASTEXITCODE): $json" }
             $json | ConvertFrom-Json
         }
-        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) } }
+        # [NullString]: PowerShell would pass $null as '' and leave the variable set but empty (libgomp then warns in every child)
+        finally { foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, ($saved[$name] ?? [NullString]::Value)) } }
     }
 }
 
@@ -25,8 +26,14 @@ Set-IsaacThreads 1; $one = [TorchSharp.torch]::get_num_threads()
         ($result.Two, $result.One, $result.SetBy) | Should -Be 2, 1, 'Set-IsaacThreads'
     }
 
-    It 'refuses a count below 1' {
+    It 'refuses a count below 1, and warns of more threads than cores' {
         { Set-IsaacThreads 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        $before = [TorchSharp.torch]::get_num_threads()
+        try {
+            Set-IsaacThreads ([Environment]::ProcessorCount + 1) -WarningVariable warned 3>$null
+            "$warned" | Should -BeLike "*threads on $([Environment]::ProcessorCount) logical cores*"
+        }
+        finally { Set-IsaacThreads $before }
     }
 
     It 'starts at the module''s default, half the cores and at least one, unless OMP_NUM_THREADS says otherwise' {

@@ -161,6 +161,7 @@ Describe 'Two runspaces and one trainer' {
                 { Remove-IsaacCallback $t -Name MetricsCB -Confirm:$false }
                 { Restore-IsaacCheckpoint $t $path -Confirm:$false }
                 { Save-IsaacCheckpoint $t TestDrive:/during.isaacckpt }
+                { Export-IsaacModel $t TestDrive:/during.isaac }
                 { Find-IsaacLearningRate $t -Iterations 5 }
                 { Invoke-IsaacFit $t }
             )
@@ -174,6 +175,7 @@ Describe 'Two runspaces and one trainer' {
         $runner.Dispose()
         $t.Callbacks.Name | Should -Be 'BasicTrainCB', 'MetricsCB', 'holder'
         'TestDrive:/during.isaacckpt' | Should -Not -Exist
+        'TestDrive:/during.isaac' | Should -Not -Exist
     }
 }
 
@@ -301,5 +303,13 @@ Describe 'Smaller error messages' {
         $data['train'].Dispose()
         "$data" | Should -BeLike 'DatasetDict(train: disposed, test: 20*'
         { New-IsaacDataLoaders $data -BatchSize 4 } | Should -Throw -ErrorId 'DatasetDisposed,*' -ExpectedMessage '*tensors were disposed*load or make the dataset again*'
+    }
+
+    It 'says so too for loaders made before the dataset was disposed' {
+        $data = Get-IsaacDataset -Sample 20
+        $dls = New-IsaacDataLoaders $data -BatchSize 4
+        $data['train'].Dispose()
+        "$dls" | Should -Be 'DataLoaders(disposed dataset)'
+        { New-IsaacTrainer -DataLoaders $dls -Model (New-IsaacSimpleNet 784 8 10) } | Should -Throw -ErrorId 'DatasetDisposed,*' -ExpectedMessage '*tensors were disposed*'
     }
 }

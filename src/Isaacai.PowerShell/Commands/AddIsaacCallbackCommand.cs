@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Management.Automation;
 
 namespace Isaacai.PowerShell.Commands;
@@ -21,8 +20,9 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
     [Parameter(Mandatory = true, Position = 2, ParameterSetName = ScriptBlockSet)]
     public ScriptBlock ScriptBlock { get; set; } = null!;
 
+    /// <summary>A hashtable of hook names to scriptblocks; its keys complete with Tab.</summary>
     [Parameter(Mandatory = true, ParameterSetName = HooksSet)]
-    public Hashtable Hooks { get; set; } = null!;
+    public HookScripts Hooks { get; set; } = null!;
 
     [Parameter(Mandatory = true, ParameterSetName = CallbackSet)]
     public PSObject Callback { get; set; } = null!;
@@ -47,14 +47,14 @@ public sealed class AddIsaacCallbackCommand : CallbackCommandBase
             callback = ParameterSetName switch
             {
                 ScriptBlockSet => new ScriptBlockCallback(new Dictionary<Hook, ScriptBlock> { [HookNames.Parse(Hook)] = ScriptBlock }),
-                HooksSet => CallbackAdapter.FromHashtable(Hooks),
+                HooksSet => CallbackAdapter.FromHashtable(Hooks.Hooks),
                 _ => CallbackAdapter.FromObject(Callback),
             };
         }
         catch (ArgumentException e)
         {
             ThrowTerminatingError(new ErrorRecord(e, ParameterSetName == CallbackSet ? "NotACallback" : "UnknownHook", ErrorCategory.InvalidArgument,
-                ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks : Callback));
+                ParameterSetName == ScriptBlockSet ? Hook : ParameterSetName == HooksSet ? Hooks.Hooks : Callback));
             return;
         }
         try { AddInOrder(callback); }

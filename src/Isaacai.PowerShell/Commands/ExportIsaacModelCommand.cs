@@ -42,9 +42,16 @@ public sealed class ExportIsaacModelCommand : PSCmdlet
         if (!ShouldProcess(path, action)) return;
         try
         {
-            if (weightsOnly) ModelFile.SaveWeights(path, predictor.Model);
-            else ModelFile.Save(path, predictor);
+            using (ParameterSetName == TrainerSet ? Trainer.ClaimOrJoin() : null) // not while another runspace's fit steps the weights
+            {
+                if (weightsOnly) ModelFile.SaveWeights(path, predictor.Model);
+                else ModelFile.Save(path, predictor);
+            }
             WriteVerbose($"Wrote {predictor} to {path} ({new FileInfo(path).Length:N0} bytes)");
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, Trainer));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

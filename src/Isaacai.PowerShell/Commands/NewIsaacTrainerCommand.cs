@@ -58,8 +58,13 @@ public sealed class NewIsaacTrainerCommand : PSCmdlet, IDynamicParameters
         try
         {
             var type = TrainerTypes.Resolve(Type);
+            DataLoaders.ThrowIfDisposed();
             var arguments = TrainerTypes.Constructor(type).GetParameters().Select(Argument).ToArray();
             WriteObject(Activator.CreateInstance(type, arguments));
+        }
+        catch (ObjectDisposedException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "DatasetDisposed", ErrorCategory.InvalidArgument, DataLoaders));
         }
         catch (Exception e) when (e is ArgumentException or PSInvalidCastException or System.Reflection.TargetInvocationException)
         {

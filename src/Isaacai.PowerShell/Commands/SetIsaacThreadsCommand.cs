@@ -12,5 +12,10 @@ public sealed class SetIsaacThreadsCommand : PSCmdlet
     [ValidateRange(1, 4096)]
     public int Count { get; set; }
 
-    protected override void ProcessRecord() => TorchRuntime.SetThreads(Count, "Set-IsaacThreads");
+    protected override void ProcessRecord()
+    {
+        if (Count > Environment.ProcessorCount)
+            WriteWarning($"{Count} threads on {Environment.ProcessorCount} logical cores: more threads than cores wait on each other, and fits get slower (README, Threads).");
+        TorchRuntime.SetThreads(Count, "Set-IsaacThreads");
+    }
 }

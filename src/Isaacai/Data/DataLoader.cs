@@ -21,7 +21,14 @@ public sealed class DataLoader
     public bool Shuffle { get; }
 
     /// <summary>Batches per epoch; the last one may be smaller.</summary>
-    public int BatchCount => (int)((Dataset.Count + BatchSize - 1) / BatchSize);
+    public int BatchCount
+    {
+        get
+        {
+            Dataset.ThrowIfDisposed();
+            return (int)((Dataset.Count + BatchSize - 1) / BatchSize);
+        }
+    }
 
     /// <summary>The batches of one epoch, in this epoch's order.</summary>
     public EpochBatches BeginEpoch()
@@ -76,6 +83,16 @@ public sealed class DataLoaders(DataLoader train, DataLoader valid)
     /// <summary>The tabular preprocessing the data went through, if any; a saved model keeps it.</summary>
     public Tabular.TabularProcessor? Processor { get; init; }
 
-    public override string ToString() => $"DataLoaders(train: {Train.BatchCount} batches, valid: {Valid.BatchCount} batches, batch size {Train.BatchSize}"
-        + (Target is null ? ")" : $"; target {Target})");
+    public bool IsDisposed => Train.Dataset.IsDisposed || Valid.Dataset.IsDisposed;
+
+    /// <summary>Refuses loaders over a disposed dataset with the one message that says so.</summary>
+    public void ThrowIfDisposed()
+    {
+        Train.Dataset.ThrowIfDisposed();
+        Valid.Dataset.ThrowIfDisposed();
+    }
+
+    public override string ToString() => IsDisposed ? "DataLoaders(disposed dataset)"
+        : $"DataLoaders(train: {Train.BatchCount} batches, valid: {Valid.BatchCount} batches, batch size {Train.BatchSize}"
+          + (Target is null ? ")" : $"; target {Target})");
 }
