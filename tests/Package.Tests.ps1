@@ -105,8 +105,18 @@ Install-PSResource Isaacai -Repository IsaacaiLocal -Scope CurrentUser
         $modules = $install.Location
         $modules | Should -BeLike "$userHome*"
 
-        # A new session in which the installed folder is the only place to find modules.
-        $fit = Invoke-AsNewUser $userHome @"
+        # A new session in which the installed folder is the only place to find modules, on a .NET without
+        # its SDK: a dotnet root holding only the host and the shared runtimes, and nothing on PATH (so no
+        # dotnet command either), as on a machine that has PowerShell and no SDK.
+        $sdkRoot = [IO.Path]::GetFullPath((Join-Path ([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '../../..'))
+        $runtimeOnly = New-Item -ItemType Directory -Path (Join-Path $work 'dotnet-runtime-only')
+        foreach ($part in 'host', 'shared') {
+            # Hard links copy in no time (symbolic ones would be resolved back to the SDK's folder); across file systems, a copy.
+            & cp -al (Join-Path $sdkRoot $part) $runtimeOnly 2>$null
+            if ($LASTEXITCODE -ne 0) { & cp -a (Join-Path $sdkRoot $part) $runtimeOnly }
+        }
+        $emptyPath = New-Item -ItemType Directory -Path (Join-Path $work 'empty-path')
+        $fit = Invoke-AsNewUser $userHome -Environment @{ DOTNET_ROOT = $runtimeOnly.FullName; PATH = $emptyPath.FullName } @"
 `$env:PSModulePath = '$modules'
 Import-Module Isaacai
 [TorchSharp.torch]::set_num_threads(1)
@@ -121,12 +131,18 @@ Set-IsaacSeed 1
     Epochs = `$records.Count
     Accuracy = `$records[0].Accuracy
     Natives = @(Get-Content /proc/self/maps | Where-Object { `$_ -match '(libtorch_cpu|libLibTorchSharp)\.so' } | ForEach-Object { (`$_ -split '\s+')[-1] } | Sort-Object -Unique)
+    Runtime = @(Get-Content /proc/self/maps | Where-Object { `$_ -match 'libcoreclr\.so' } | ForEach-Object { (`$_ -split '\s+')[-1] } | Select-Object -First 1)
+    Sdk = Test-Path (Join-Path `$env:DOTNET_ROOT 'sdk')
+    DotnetCommand = [bool](Get-Command dotnet -ErrorAction Ignore)
 } | ConvertTo-Json -Compress
 "@
         $moduleBase = Join-Path $modules "Isaacai/$version"
         $fit.ModuleBase | Should -Be $moduleBase
         $fit.Available | Should -Be $moduleBase
         $fit.Natives | Should -Be (Join-Path $moduleBase 'libLibTorchSharp.so'), (Join-Path $moduleBase 'libtorch_cpu.so')
+        $fit.Runtime | Should -BeLike "$($runtimeOnly.FullName)/shared/Microsoft.NETCore.App/*"
+        $fit.Sdk | Should -BeFalse
+        $fit.DotnetCommand | Should -BeFalse
         $fit.Epochs | Should -Be 1
         # Chance is 0.1; one epoch on the 6,000-image sample reaches about 0.8.
         $fit.Accuracy | Should -BeGreaterThan 0.6
