@@ -138,6 +138,19 @@ Describe 'Two runspaces and one trainer' {
         $t.IsFitting | Should -BeFalse
         @(Invoke-IsaacFit $t).Count | Should -Be 1
     }
+    It 'refuses to run a script callback in a runspace other than the one that made it' {
+        $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+        $here = 'untouched'
+        Add-IsaacCallback $t after_batch { $here = 'overwritten' } | Out-Null
+        $runner = [powershell]::Create(); $runner.Runspace = $pool[1]
+        $null = $runner.AddScript({ param($t) try { Invoke-IsaacFit $t | Out-Null; 'fitted' } catch { "$_" } }).AddArgument($t)
+        $outcome = $runner.Invoke()
+        $runner.Dispose()
+        "$outcome" | Should -BeLike '*made in another runspace*Add the callback (Add-IsaacCallback) in the runspace that runs the fit*'
+        $here | Should -Be 'untouched'
+        $t.IsFitting | Should -BeFalse
+    }
+
     It 'refuses other runspaces'' changes while a fit runs: callbacks, checkpoints, the LR finder' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
         Invoke-IsaacFit $t | Out-Null

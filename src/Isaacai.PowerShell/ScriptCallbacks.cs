@@ -25,8 +25,16 @@ public abstract class ScriptCallback : Callback
     /// </summary>
     public ActionPreference ErrorAction { get; set; } = ActionPreference.Stop;
 
+    /// <summary>The runspace the callback was made in: its scripts belong to that runspace's session state.</summary>
+    private readonly System.Management.Automation.Runspaces.Runspace? _home = System.Management.Automation.Runspaces.Runspace.DefaultRunspace;
+
     public override void Invoke(Hook hook, Trainer trainer)
     {
+        // Run from another runspace's thread, a script would use its own runspace's variables at the same time
+        // as that runspace does (a fit there overwrote the test's variables here): refuse, saying how to do it.
+        if (_home is not null && System.Management.Automation.Runspaces.Runspace.DefaultRunspace is { } current && current != _home)
+            throw new ScriptCallbackException(HookNames.ToSeedName(hook), Name, new InvalidOperationException(
+                "This script callback was made in another runspace, and a script runs only in the runspace that made it. Add the callback (Add-IsaacCallback) in the runspace that runs the fit."), null);
         t_hooksRunning++;
         try
         {
