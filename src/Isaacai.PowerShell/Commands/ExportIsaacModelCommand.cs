@@ -10,7 +10,7 @@ namespace Isaacai.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "IsaacModel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TrainerSet)]
 [OutputType(typeof(void))]
-public sealed class ExportIsaacModelCommand : PSCmdlet
+public sealed class ExportIsaacModelCommand : FileWritingCommand
 {
     public const string TrainerSet = "Trainer", PredictorSet = "Predictor";
 
@@ -21,25 +21,11 @@ public sealed class ExportIsaacModelCommand : PSCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PredictorSet)]
     public Predictor Predictor { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
-    [Parameter]
-    public SwitchParameter NoClobber { get; set; }
-
     protected override void ProcessRecord()
     {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         var predictor = ParameterSetName == TrainerSet ? Predictor.FromTrainer(Trainer) : Predictor;
-        bool weightsOnly = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
-        if (File.Exists(path) && NoClobber)
-        {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "ModelFileExists", ErrorCategory.ResourceExists, path));
-            return;
-        }
-        var action = (File.Exists(path) ? "Overwrite with " : "Write ") + (weightsOnly ? "the model's weights (safetensors)" : "the model, its target and preprocessing");
-        if (!ShouldProcess(path, action)) return;
+        bool weightsOnly = Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        if (ConfirmWrite(weightsOnly ? "the model's weights (safetensors)" : "the model, its target and preprocessing", "ModelFileExists") is not { } path) return;
         try
         {
             using (ParameterSetName == TrainerSet ? Trainer.ClaimOrJoin() : null) // not while another runspace's fit steps the weights

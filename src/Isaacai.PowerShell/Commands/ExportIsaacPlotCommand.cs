@@ -9,15 +9,11 @@ namespace Isaacai.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "IsaacPlot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportIsaacPlotCommand : PSCmdlet
+public sealed class ExportIsaacPlotCommand : FileWritingCommand
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
-
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
 
     [Parameter]
     public PlotKind Kind { get; set; } = PlotKind.Loss;
@@ -30,19 +26,9 @@ public sealed class ExportIsaacPlotCommand : PSCmdlet
     [ValidateRange(TrainingPlots.MinSize, TrainingPlots.MaxSize)]
     public int Height { get; set; } = TrainingPlots.DefaultHeight;
 
-    [Parameter]
-    public SwitchParameter NoClobber { get; set; }
-
     protected override void ProcessRecord()
     {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        if (File.Exists(path) && NoClobber)
-        {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "PlotFileExists", ErrorCategory.ResourceExists, path));
-            return;
-        }
-        var action = $"{(File.Exists(path) ? "Overwrite with" : "Write")} a {Kind} plot ({Width}x{Height} PNG)";
-        if (!ShouldProcess(path, action)) return;
+        if (ConfirmWrite($"a {Kind} plot ({Width}x{Height} PNG)", "PlotFileExists") is not { } path) return;
         try
         {
             TrainingPlots.Save(Trainer, Kind, path, Width, Height);

@@ -9,34 +9,21 @@ namespace Isaacai.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Save, "IsaacCheckpoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
-public sealed class SaveIsaacCheckpointCommand : PSCmdlet
+public sealed class SaveIsaacCheckpointCommand : FileWritingCommand
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [TrainerArgument]
     public Trainer Trainer { get; set; } = null!;
-
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
 
     /// <summary>Epochs done, which a resumed fit skips; by default the epochs the trainer's last fit finished, as its records say.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int EpochsCompleted { get; set; }
 
-    [Parameter]
-    public SwitchParameter NoClobber { get; set; }
-
     protected override void ProcessRecord()
     {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        if (File.Exists(path) && NoClobber)
-        {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), "CheckpointExists", ErrorCategory.ResourceExists, path));
-            return;
-        }
         int epochs = MyInvocation.BoundParameters.ContainsKey(nameof(EpochsCompleted)) ? EpochsCompleted : Checkpoint.EpochsFinishedBy(Trainer);
-        if (!ShouldProcess(path, $"{(File.Exists(path) ? "Overwrite with" : "Write")} a checkpoint after {epochs} epoch(s)")) return;
+        if (ConfirmWrite($"a checkpoint after {epochs} epoch(s)", "CheckpointExists") is not { } path) return;
         try
         {
             using (Trainer.ClaimOrJoin()) Checkpoint.Save(Trainer, path, epochs); // not while another runspace's fit steps it
