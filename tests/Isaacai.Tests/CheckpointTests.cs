@@ -156,6 +156,12 @@ public sealed class CheckpointTests : IDisposable
         var straightLrs = straight.Callbacks.OfType<TrackingCB>().Single().Lrs;
         Assert.Equal(straightLrs.Skip(6), resumed.Callbacks.OfType<TrackingCB>().Single().Lrs); // epochs 3 and 4, 2 batches each
         Assert.Equal(0.1 * Math.Pow(0.5, 4), straightLrs[^1], 12);
+
+        // Restored outside a fit (to predict, say), the steps are not replayed into the next, fresh, fit.
+        var fresh = Scheduled(Path.Combine(_folder, "f.isaacckpt"));
+        using (var checkpoint = Checkpoint.Load(Path.Combine(_folder, "k.isaacckpt"))) checkpoint.RestoreInto(fresh);
+        fresh.Fit(2);
+        Assert.Equal([0.1, 0.1, 0.05, 0.05], fresh.Callbacks.OfType<TrackingCB>().Single().Lrs.Select(lr => Math.Round(lr, 12)));
     }
 
     [Fact]

@@ -231,6 +231,26 @@ public class TrainingCallbackTests
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void CsvLogger_resumed_from_a_checkpoint_taken_before_any_row_starts_the_file_again_with_its_header()
+    {
+        var folder = Directory.CreateTempSubdirectory("isaac-csv-resume-").FullName;
+        try
+        {
+            var csv = Path.Combine(folder, "log.csv");
+            var checkpointPath = Path.Combine(folder, "start.isaacckpt");
+            var trainer = TestData.Trainer(4, new BasicTrainCB(), new MetricsCB(), new CsvLoggerCB(csv));
+            Checkpoints.Checkpoint.Save(trainer, checkpointPath, 0); // no file yet: the checkpoint holds 0 bytes of it
+            File.WriteAllText(csv, "train_loss,valid_loss,epoch,elapsed\n9,9,0,1\n9,9,1,1\n"); // rows of a run after that checkpoint
+            using (var checkpoint = Checkpoints.Checkpoint.Load(checkpointPath)) trainer.Fit(1, resume: checkpoint);
+            var lines = File.ReadAllLines(csv);
+            Assert.Equal(2, lines.Length);
+            Assert.Equal("train_loss,valid_loss,epoch,elapsed", lines[0]);
+            Assert.NotEqual("9,9,0,1", lines[1]);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
     private static string[] ReadShared(string path)
     {
         using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));

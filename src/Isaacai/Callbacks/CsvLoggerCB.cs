@@ -41,9 +41,9 @@ public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
     private FileStream Open()
     {
         bool goOn = (Append || _resumeAt is not null) && File.Exists(Path);
-        if (goOn) _columns = ExistingHeader();
         var file = new FileStream(Path, goOn ? FileMode.Open : FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         if (_resumeAt is { } length && file.Length > length) file.SetLength(length);
+        _columns = file.Length > 0 ? HeaderOf(file) : null; // read after the cut: a file cut to nothing gets its header again
         file.Seek(0, SeekOrigin.End);
         if (file.Length > 0 && !EndsWithNewline(file)) file.Write("\n"u8); // a last line someone left open gets its end, not our row
         return file;
@@ -101,9 +101,10 @@ public class CsvLoggerCB : Callback, ICheckpointable, IDisposable
         return newline;
     }
 
-    private string[]? ExistingHeader()
+    private static string[]? HeaderOf(FileStream file)
     {
-        using var reader = new StreamReader(Path);
+        file.Seek(0, SeekOrigin.Begin);
+        using var reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 4096, leaveOpen: true);
         var header = reader.ReadLine();
         return string.IsNullOrEmpty(header) ? null : header.Split(',').Select(c => c.Trim('"')).ToArray();
     }

@@ -39,7 +39,8 @@ public class ScheduleCB : Callback, ICheckpointable
 
     public ScheduleInterval Interval { get; }
 
-    public override void BeforeFit(Trainer trainer) => (_scheduler, _scheduled, _steps) = (null, null, 0);
+    // A resumed fit restores the steps to replay after this; any other fit starts the schedule afresh.
+    public override void BeforeFit(Trainer trainer) => (_scheduler, _scheduled, _steps, _stepsToReplay) = (null, null, 0, 0);
 
     public override void BeforeEpoch(Trainer trainer)
     {
