@@ -5,18 +5,18 @@ namespace Isaacai.PowerShell;
 /// <summary>The model sizes a dataset implies, for commands that build models from one.</summary>
 internal static class DatasetShapes
 {
-    private static TensorDataset Train(DatasetDict dataset) => dataset.TryGetValue("train", out var train) ? train
+    private static IDataset Train(DatasetDict dataset) => dataset.TryGetValue("train", out var train) ? train
         : throw new ArgumentException($"The dataset has no 'train' split to size a model from; its splits are: {string.Join(", ", dataset.Keys)}.");
 
     /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
-    public static int FlatInputSize(DatasetDict dataset) => (int)Train(dataset).X.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+    public static int FlatInputSize(DatasetDict dataset) => (int)Train(dataset).InputShape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>The channels of image inputs [N, C, H, W].</summary>
     public static int Channels(DatasetDict dataset)
     {
-        var shape = Train(dataset).X.shape;
-        return shape.Length == 4 ? (int)shape[1]
-            : throw new ArgumentException($"The dataset's inputs are [{string.Join(", ", shape)}], not images [N, C, H, W].");
+        var shape = Train(dataset).InputShape;
+        return shape.Length == 3 ? (int)shape[0]
+            : throw new ArgumentException($"The dataset's inputs are [N, {string.Join(", ", shape)}], not images [N, C, H, W].");
     }
 
     public static int OutputSize(DatasetDict dataset) => dataset.Target?.OutputSize

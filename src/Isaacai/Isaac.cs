@@ -27,7 +27,7 @@ public static class Isaac
         return Sample(dd, split => Math.Min(count, split.Count), seed);
     }
 
-    private static DatasetDict Sample(DatasetDict dd, Func<TensorDataset, long> size, long seed)
+    private static DatasetDict Sample(DatasetDict dd, Func<IDataset, long> size, long seed)
     {
         ArgumentNullException.ThrowIfNull(dd);
         using var generator = new Generator((ulong)seed);

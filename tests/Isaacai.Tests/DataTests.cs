@@ -31,12 +31,12 @@ public sealed class DataTests : IDisposable
     {
         WriteSet(5, 3, gzip: gzip);
         var dd = FashionMnist.LoadFolder(_folder);
-        Assert.Equal([5L, 1, 28, 28], dd["train"].X.shape);
-        Assert.Equal(ScalarType.Float32, dd["train"].X.dtype);
-        Assert.Equal(ScalarType.Int64, dd["test"].Y.dtype);
-        Assert.Equal([0L, 1, 2], dd["test"].Y.data<long>().ToArray());
-        Assert.Equal((255 / 255.0 - 0.28) / 0.35, dd["train"].X.flatten()[255].item<float>(), 5);
-        Assert.Equal((0 - 0.28) / 0.35, dd["train"].X.flatten()[0].item<float>(), 5);
+        Assert.Equal([5L, 1, 28, 28], dd["train"].Tensors().X.shape);
+        Assert.Equal(ScalarType.Float32, dd["train"].Tensors().X.dtype);
+        Assert.Equal(ScalarType.Int64, dd["test"].Tensors().Y.dtype);
+        Assert.Equal([0L, 1, 2], dd["test"].Tensors().Y.data<long>().ToArray());
+        Assert.Equal((255 / 255.0 - 0.28) / 0.35, dd["train"].Tensors().X.flatten()[255].item<float>(), 5);
+        Assert.Equal((0 - 0.28) / 0.35, dd["train"].Tensors().X.flatten()[0].item<float>(), 5);
     }
 
     [Fact]
@@ -192,8 +192,8 @@ public sealed class DataTests : IDisposable
         Assert.Equal((10L, 4L), (tenth["train"].Count, tenth["test"].Count));
         var counted = Isaac.SampleDatasetDict(dd, 30, seed: 1);
         Assert.Equal((30L, 30L), (counted["train"].Count, counted["test"].Count));
-        Assert.True(TestData.Same(Isaac.SampleDatasetDict(dd, 30, seed: 1)["train"].X, counted["train"].X));
-        Assert.False(TestData.Same(Isaac.SampleDatasetDict(dd, 30, seed: 2)["train"].X, counted["train"].X));
+        Assert.True(TestData.Same(Isaac.SampleDatasetDict(dd, 30, seed: 1)["train"].Tensors().X, counted["train"].Tensors().X));
+        Assert.False(TestData.Same(Isaac.SampleDatasetDict(dd, 30, seed: 2)["train"].Tensors().X, counted["train"].Tensors().X));
         Assert.Throws<ArgumentOutOfRangeException>(() => Isaac.SampleDatasetDict(dd, 1.5, 1));
     }
 
@@ -203,11 +203,11 @@ public sealed class DataTests : IDisposable
         var dls = DataLoaders.FromDatasetDict(TestData.Synthetic(train: 10, valid: 6), 4);
         Assert.Equal((3, 2), (dls.Train.BatchCount, dls.Valid.BatchCount));
         using var valid = dls.Valid.BeginEpoch();
-        Assert.True(TestData.Same(valid.Get(1).X, dls.Valid.Dataset.X.narrow(0, 4, 2)));
+        Assert.True(TestData.Same(valid.Get(1).X, dls.Valid.Dataset.Tensors().X.narrow(0, 4, 2)));
         Isaac.SetSeed(5);
         using var train = dls.Train.BeginEpoch();
         var seen = Enumerable.Range(0, 3).SelectMany(i => train.Get(i).Y.data<long>().ToArray()).Order();
-        Assert.Equal(dls.Train.Dataset.Y.data<long>().ToArray().Order(), seen);
+        Assert.Equal(dls.Train.Dataset.Tensors().Y.data<long>().ToArray().Order(), seen);
         Assert.Throws<ArgumentOutOfRangeException>(() => new DataLoader(dls.Train.Dataset, 0, true));
     }
 

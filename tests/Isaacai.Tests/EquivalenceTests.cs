@@ -28,7 +28,7 @@ public class EquivalenceTests
             {
                 using var scope = NewDisposeScope();
                 var indices = permutation.narrow(0, start, Math.Min(batchSize, 50 - start));
-                loss.call(byHand.call(data["train"].X.index_select(0, indices)), data["train"].Y.index_select(0, indices)).backward();
+                loss.call(byHand.call(data["train"].Tensors().X.index_select(0, indices)), data["train"].Tensors().Y.index_select(0, indices)).backward();
                 opt.step();
                 opt.zero_grad();
             }

@@ -113,7 +113,7 @@ public sealed class ModelFileTests() : TempFolderTests("isaacai-modelfile-")
         var dd = TabularDatasets.FromTable(Table(), new TabularOptions("species"));
         Assert.Equal(4, dd.Processor!.Width);
         var model = new Mlp(4, [8, 6], 3, MlpActivation.Tanh, dropout: 0.1, batchNorm: true);
-        Train(model, dd["train"].X, dd["train"].Y);
+        Train(model, dd["train"].Tensors().X, dd["train"].Tensors().Y);
         return (model, dd);
     }
 
@@ -314,7 +314,7 @@ public sealed class ModelFileTests() : TempFolderTests("isaacai-modelfile-")
         Assert.True(JsonNode.DeepEquals(original.Architecture!.Options, loaded.Architecture!.Options));
         AssertSameState(Snapshot(model), rebuilt.state_dict());
 
-        var x = dd["valid"].X;
+        var x = dd["valid"].Tensors().X;
         using var expected = original.Outputs(x);
         using var actual = loaded.Outputs(x);
         Assert.True(TestData.Same(expected, actual));

@@ -39,6 +39,6 @@ public class ResourceTests
         Assert.Equal(2 * (3 + 2) * 4, kept.Count);
         Assert.All(kept, tensor => Assert.True(tensor.IsInvalid, "a per-batch tensor outlived its batch"));
         Assert.All(trainer.Model.parameters(), p => Assert.False(p.IsInvalid)); // the model's own tensors live on
-        Assert.False(trainer.Dls.Train.Dataset.X.IsInvalid);
+        Assert.False(trainer.Dls.Train.Dataset.Tensors().X.IsInvalid);
     }
 }

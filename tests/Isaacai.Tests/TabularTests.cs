@@ -270,8 +270,8 @@ public sealed class TabularTests : IDisposable
         var dd = TabularDatasets.FromTable(table, new TabularOptions("parity") { ValidFraction = 0.3, Seed = 3 });
         var processor = dd.Processor!;
 
-        var train = RowsOf(dd["train"], processor);
-        var valid = RowsOf(dd["valid"], processor);
+        var train = RowsOf(dd["train"].Tensors(), processor);
+        var valid = RowsOf(dd["valid"].Tensors(), processor);
         Assert.Equal(Enumerable.Range(0, n), train.Concat(valid).Order()); // every row once
         Assert.Equal(train.Order(), train); // table order kept
 
@@ -288,10 +288,10 @@ public sealed class TabularTests : IDisposable
         // Both splits are encoded with the train statistics.
         foreach (var (split, ids) in new[] { (dd["train"], train), (dd["valid"], valid) })
         {
-            var encoded = Column(split, processor, "v");
+            var encoded = Column(split.Tensors(), processor, "v");
             for (int i = 0; i < ids.Length; i++) Assert.Equal((float)((Value(ids[i]) - mean) / std), encoded[i], 5);
         }
-        var trainEncoded = Column(dd["train"], processor, "v").Select(f => (double)f).ToList();
+        var trainEncoded = Column(dd["train"].Tensors(), processor, "v").Select(f => (double)f).ToList();
         Assert.Equal(0, Mean(trainEncoded), 5);
         Assert.Equal(1, PopulationStd(trainEncoded), 5);
     }
@@ -304,7 +304,7 @@ public sealed class TabularTests : IDisposable
         var k = dd.Processor!.Features[0];
         Assert.Equal(4, k.Mean);
         Assert.Equal(1, k.Std);
-        using var finite = dd["train"].X.isfinite().all();
+        using var finite = dd["train"].Tensors().X.isfinite().all();
         Assert.True(finite.item<bool>());
     }
 
@@ -319,7 +319,7 @@ public sealed class TabularTests : IDisposable
         Assert.Equal(["blue", "green", "red"], p.Features[1].Categories);
         Assert.Equal([1, 3, 1], p.Features.Select(f => f.Width));
         Assert.Equal(5, p.Width);
-        Assert.Equal([5L], dd["train"].X.shape.Skip(1));
+        Assert.Equal([5L], dd["train"].Tensors().X.shape.Skip(1));
 
         var a = p.Features[0];
         var b = p.Features[2];
@@ -330,7 +330,7 @@ public sealed class TabularTests : IDisposable
 
         // Every encoded row of both splits has exactly one 1 in the block, and it is the row's colour.
         int total = 0;
-        foreach (var split in new[] { dd["train"], dd["valid"] })
+        foreach (var split in new[] { dd["train"].Tensors(), dd["valid"].Tensors() })
         {
             using var block = split.X.narrow(1, 1, 3);
             var values = block.data<float>().ToArray();
@@ -358,7 +358,7 @@ public sealed class TabularTests : IDisposable
         Assert.Equal(3, dd.Target.OutputSize);
         // The labels are indices into those classes: x (the row number) tells which class each row had.
         var x = dd.Processor!.Features[0];
-        foreach (var split in new[] { dd["train"], dd["valid"] })
+        foreach (var split in new[] { dd["train"].Tensors(), dd["valid"].Tensors() })
         {
             Assert.Equal(ScalarType.Int64, split.Y.dtype);
             var labels = split.Y.data<long>().ToArray();
@@ -394,12 +394,12 @@ public sealed class TabularTests : IDisposable
         var dd = TabularDatasets.FromTable(table, new TabularOptions("label") { ValidFraction = fraction, Features = ["id", "x"] });
         Assert.Equal(["a", "b", "c"], dd.Target!.Classes);
 
-        var valid = RowsOf(dd["valid"], dd.Processor!);
-        var train = RowsOf(dd["train"], dd.Processor!);
+        var valid = RowsOf(dd["valid"].Tensors(), dd.Processor!);
+        var train = RowsOf(dd["train"].Tensors(), dd.Processor!);
         Assert.Empty(valid.Intersect(train));
         Assert.Equal(table.Rows.Count, valid.Length + train.Length);
 
-        var validLabels = dd["valid"].Y.data<long>().ToArray();
+        var validLabels = dd["valid"].Tensors().Y.data<long>().ToArray();
         for (int c = 0; c < 3; c++)
         {
             int total = table.Rows.Count(r => (string)r[2]! == dd.Target.Classes[c]);
@@ -417,7 +417,7 @@ public sealed class TabularTests : IDisposable
         int[] Valid(int seed)
         {
             var dd = TabularDatasets.FromTable(table, new TabularOptions("label") { Seed = seed, Features = ["id", "x"] });
-            return RowsOf(dd["valid"], dd.Processor!);
+            return RowsOf(dd["valid"].Tensors(), dd.Processor!);
         }
         var first = Valid(42);
         Assert.Equal(first, Valid(42));
@@ -430,8 +430,8 @@ public sealed class TabularTests : IDisposable
     {
         var table = ThreeClasses(a: 40, b: 20, c: 2);
         var dd = TabularDatasets.FromTable(table, new TabularOptions("label") { ValidFraction = 0.1, Features = ["x"] });
-        Assert.Equal(1, dd["train"].Y.data<long>().ToArray().Count(l => l == 2));
-        Assert.Equal(1, dd["valid"].Y.data<long>().ToArray().Count(l => l == 2));
+        Assert.Equal(1, dd["train"].Tensors().Y.data<long>().ToArray().Count(l => l == 2));
+        Assert.Equal(1, dd["valid"].Tensors().Y.data<long>().ToArray().Count(l => l == 2));
     }
 
     [Fact]
@@ -490,7 +490,7 @@ public sealed class TabularTests : IDisposable
     {
         var logger = new RecordingLogger();
         var dd = TabularDatasets.FromTable(WithGaps(), new TabularOptions("y") { MissingValue = MissingValuePolicy.Drop }, logger);
-        var kept = RowsOf(dd["train"], dd.Processor!).Concat(RowsOf(dd["valid"], dd.Processor!)).Order();
+        var kept = RowsOf(dd["train"].Tensors(), dd.Processor!).Concat(RowsOf(dd["valid"].Tensors(), dd.Processor!)).Order();
         Assert.Equal([0, 1, 3, 5, 6, 8, 9, 10, 11], kept);
         Assert.DoesNotContain(Id(2), dd.Processor!.Features[0].Categories); // dropped rows' values are not in the vocabulary
         var warning = Assert.Single(logger.Warnings);
@@ -503,7 +503,7 @@ public sealed class TabularTests : IDisposable
         var table = WithGaps();
         var dd = TabularDatasets.FromTable(table, new TabularOptions("y") { MissingValue = MissingValuePolicy.Mean, Seed = 5 });
         var p = dd.Processor!;
-        var train = RowsOf(dd["train"], p);
+        var train = RowsOf(dd["train"].Tensors(), p);
         Assert.Equal(12, train.Length + dd["valid"].Count); // nothing dropped
 
         var trainA = train.Select(r => table.Rows[r][1]).Where(v => !TabularValues.IsMissing(v)).Select(v => double.Parse((string)v!, CultureInfo.InvariantCulture)).ToList();
@@ -520,7 +520,7 @@ public sealed class TabularTests : IDisposable
         int aOffset = p.Features[0].Width;
         var expectedA = (float)((a.Mean - a.Mean) / a.Std);
         var expectedColor = Encode(p, Id(0), "1", mode).AsSpan(aOffset + 1, 2).ToArray();
-        foreach (var split in new[] { dd["train"], dd["valid"] })
+        foreach (var split in new[] { dd["train"].Tensors(), dd["valid"].Tensors() })
         {
             var ids = RowsOf(split, p);
             var x = split.X.data<float>().ToArray();
@@ -549,7 +549,7 @@ public sealed class TabularTests : IDisposable
         Assert.NotEqual(0f, Encode(dd.Processor, Id(0), "NA")[^1]); // the mode, not the mean
 
         // In the dataset, row 4 (index 3) encodes to the mode.
-        foreach (var split in new[] { dd["train"], dd["valid"] })
+        foreach (var split in new[] { dd["train"].Tensors(), dd["valid"].Tensors() })
         {
             var ids = RowsOf(split, dd.Processor);
             var column = Column(split, dd.Processor, "n");
@@ -563,7 +563,7 @@ public sealed class TabularTests : IDisposable
     {
         var logger = new RecordingLogger();
         var dd = TabularDatasets.FromTable(WithGaps(missingTarget: "NA"), new TabularOptions("y") { MissingValue = MissingValuePolicy.Mean }, logger);
-        var kept = RowsOf(dd["train"], dd.Processor!).Concat(RowsOf(dd["valid"], dd.Processor!)).Order();
+        var kept = RowsOf(dd["train"].Tensors(), dd.Processor!).Concat(RowsOf(dd["valid"].Tensors(), dd.Processor!)).Order();
         Assert.Equal(Enumerable.Range(0, 12).Where(r => r != 9), kept); // rows with missing features stay, filled
         var warning = Assert.Single(logger.Warnings);
         Assert.Contains("Left out 1 of 12 rows", warning);
@@ -638,12 +638,12 @@ public sealed class TabularTests : IDisposable
         Assert.Empty(target.Classes);
         Assert.Equal(1, target.OutputSize);
 
-        var train = RowsOf(dd["train"], dd.Processor!);
+        var train = RowsOf(dd["train"].Tensors(), dd.Processor!);
         var trainY = train.Select(Y).ToList();
         Assert.Equal(Mean(trainY), target.Mean, 9);
         Assert.Equal(PopulationStd(trainY), target.Std, 9);
 
-        foreach (var split in new[] { dd["train"], dd["valid"] })
+        foreach (var split in new[] { dd["train"].Tensors(), dd["valid"].Tensors() })
         {
             Assert.Equal(ScalarType.Float32, split.Y.dtype);
             Assert.Equal([split.Count, 1L], split.Y.shape);
@@ -766,8 +766,8 @@ public sealed class TabularTests : IDisposable
         var dd = TabularDatasets.FromTable(ThreeClasses(), new TabularOptions("label"));
         Assert.NotNull(dd.Processor);
         Assert.Same(dd.Processor!.Target, dd.Target);
-        Assert.Equal(dd.Processor.Width, (int)dd["train"].X.shape[1]);
-        Assert.Equal(ScalarType.Float32, dd["train"].X.dtype);
+        Assert.Equal(dd.Processor.Width, (int)dd["train"].Tensors().X.shape[1]);
+        Assert.Equal(ScalarType.Float32, dd["train"].Tensors().X.dtype);
 
         // Tensors carry a target when one is given; a processor's target wins over it.
         using var x = zeros(4, 2);
@@ -803,9 +803,9 @@ public sealed class TabularTests : IDisposable
         Assert.Equal(["Biscoe", "Dream", "Torgersen"], p.Features[0].Categories);
         Assert.Equal(["female", "male"], p.Features[5].Categories);
         Assert.Equal(3 + 4 + 2 + 1, p.Width);
-        using var finite = dd["train"].X.isfinite().all();
+        using var finite = dd["train"].Tensors().X.isfinite().all();
         Assert.True(finite.item<bool>());
-        using var labels = cat([dd["train"].Y, dd["valid"].Y]);
+        using var labels = cat([dd["train"].Tensors().Y, dd["valid"].Tensors().Y]);
         using var counts = labels.bincount(null);
         Assert.Equal([146L, 68, 119], counts.data<long>().ToArray()); // per species, complete rows
     }

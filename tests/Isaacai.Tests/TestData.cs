@@ -7,6 +7,9 @@ namespace Isaacai.Tests;
 /// <summary>Small synthetic data and trainers, so hook traces run in milliseconds.</summary>
 internal static class TestData
 {
+    /// <summary>A split that holds its samples as tensors, as every split of a table or Fashion-MNIST does.</summary>
+    public static TensorDataset Tensors(this IDataset split) => Assert.IsType<TensorDataset>(split);
+
     /// <summary>A linearly separable 3-class problem in 4 features.</summary>
     public static DatasetDict Synthetic(int train = 10, int valid = 6, long seed = 7)
     {

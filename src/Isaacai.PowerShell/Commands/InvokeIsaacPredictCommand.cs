@@ -9,13 +9,15 @@ namespace Isaacai.PowerShell.Commands;
 /// <summary>
 /// Invoke-IsaacPredict: each input object comes back with Prediction (and, for classes, Probability and
 /// Probabilities). Rows go through the model's own preprocessing, in batches; a bad row is one error, and
-/// the other rows go on. A tensor of samples gives one prediction object per sample.
+/// the other rows go on. A tensor of samples gives one prediction object per sample. For a model trained on
+/// images, files (FileInfo objects or paths) give one object per file, with its Path.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict")]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeIsaacPredictCommand : PSCmdlet
 {
     private readonly List<(PSObject Input, float[] Row)> _pending = [];
+    private readonly List<string> _pendingFiles = [];
     private Predictor _predictor = null!;
     private long _row;
 
@@ -54,10 +56,19 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             Run(() => { foreach (var prediction in _predictor.Predict(samples, BatchSize)) WriteObject(Shape(new PSObject(), prediction)); }, samples);
             return;
         }
+        if (_predictor.Images is not null && InputObject.BaseObject is FileInfo or string)
+        {
+            var path = InputObject.BaseObject is FileInfo file ? file.FullName : SessionState.Path.GetUnresolvedProviderPathFromPSPath((string)InputObject.BaseObject);
+            _pendingFiles.Add(path);
+            if (_pendingFiles.Count >= BatchSize) FlushFiles();
+            return;
+        }
         var processor = _predictor.Processor;
         if (processor is null)
         {
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_predictor.Images is not null
+                    ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {InputObject.BaseObject.GetType().Name} objects."
+                    : "This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),
                 "NoPreprocessing", ErrorCategory.InvalidArgument, InputObject));
             return;
         }
@@ -80,7 +91,32 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         if (_pending.Count >= BatchSize) Flush();
     }
 
-    protected override void EndProcessing() => Flush();
+    protected override void EndProcessing()
+    {
+        Flush();
+        FlushFiles();
+    }
+
+    /// <summary>The queued files' predictions, in order; a file that cannot be read is one error, and the others go on.</summary>
+    private void FlushFiles()
+    {
+        if (_pendingFiles.Count == 0) return;
+        var files = _pendingFiles.ToArray();
+        _pendingFiles.Clear();
+        Run(() =>
+        {
+            foreach (var result in _predictor.PredictFiles(files, BatchSize))
+            {
+                if (result.Error is { } error) WriteError(new ErrorRecord(error, "UnreadableImage", ErrorCategory.ReadError, result.Path));
+                else
+                {
+                    var item = new PSObject();
+                    item.Properties.Add(new PSNoteProperty("Path", result.Path));
+                    WriteObject(Shape(item, result.Prediction!));
+                }
+            }
+        }, files[0]);
+    }
 
     private void Flush()
     {

@@ -3,12 +3,13 @@ using static TorchSharp.torch;
 namespace Isaacai.Data;
 
 /// <summary>
-/// Batches sliced from one preloaded dataset: no per-item collation. A shuffled loader draws a new
-/// permutation from torch's global generator each epoch, so <see cref="Isaac.SetSeed"/> fixes it.
+/// Batches of a dataset, in order or shuffled. A shuffled loader draws a new permutation from torch's global
+/// generator each epoch, so <see cref="Isaac.SetSeed"/> fixes it; the dataset makes the batches (slices of
+/// tensors in memory, or files decoded ahead of the loop).
 /// </summary>
 public sealed class DataLoader
 {
-    public DataLoader(TensorDataset dataset, int batchSize, bool shuffle)
+    public DataLoader(IDataset dataset, int batchSize, bool shuffle)
     {
         Dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
         dataset.ThrowIfDisposed();
@@ -16,7 +17,7 @@ public sealed class DataLoader
         Shuffle = shuffle;
     }
 
-    public TensorDataset Dataset { get; }
+    public IDataset Dataset { get; }
     public int BatchSize { get; }
     public bool Shuffle { get; }
 
@@ -31,29 +32,10 @@ public sealed class DataLoader
     }
 
     /// <summary>The batches of one epoch, in this epoch's order.</summary>
-    public EpochBatches BeginEpoch()
+    public IEpochBatches BeginEpoch()
     {
         Dataset.ThrowIfDisposed();
-        return new(this, Shuffle ? randperm(Dataset.Count) : null);
-    }
-
-    /// <summary>One epoch's batches; owns the epoch's permutation.</summary>
-    public sealed class EpochBatches(DataLoader loader, Tensor? permutation) : IDisposable
-    {
-        public int Count => loader.BatchCount;
-
-        /// <summary>Batch <paramref name="index"/>; its tensors belong to the caller's dispose scope.</summary>
-        public Batch Get(int index)
-        {
-            long start = (long)index * loader.BatchSize;
-            long length = Math.Min(loader.BatchSize, loader.Dataset.Count - start);
-            var data = loader.Dataset;
-            if (permutation is null) return new Batch(data.X.narrow(0, start, length), data.Y.narrow(0, start, length));
-            using var indices = permutation.narrow(0, start, length);
-            return new Batch(data.X.index_select(0, indices), data.Y.index_select(0, indices));
-        }
-
-        public void Dispose() => permutation?.Dispose();
+        return Dataset.OpenEpoch(Shuffle ? randperm(Dataset.Count) : null, BatchSize);
     }
 }
 
@@ -82,6 +64,9 @@ public sealed class DataLoaders(DataLoader train, DataLoader valid)
 
     /// <summary>The tabular preprocessing the data went through, if any; a saved model keeps it.</summary>
     public Tabular.TabularProcessor? Processor { get; init; }
+
+    /// <summary>How image files become inputs, for loaders over images (the train split's pipeline).</summary>
+    public Images.ImagePipeline? Images => (Train.Dataset as Images.ImageDataset)?.Pipeline;
 
     public bool IsDisposed => Train.Dataset.IsDisposed || Valid.Dataset.IsDisposed;
 

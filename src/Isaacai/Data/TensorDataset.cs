@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Isaacai.Data;
 
 /// <summary>Inputs and targets held as two tensors whose first dimension is the sample.</summary>
-public sealed class TensorDataset : IDisposable
+public sealed class TensorDataset : IDataset
 {
     public TensorDataset(Tensor x, Tensor y)
     {
@@ -18,9 +18,31 @@ public sealed class TensorDataset : IDisposable
     public Tensor X { get; }
     public Tensor Y { get; }
     public long Count => X.shape[0];
+    public long[] InputShape => X.shape[1..];
 
     /// <summary>The samples at <paramref name="indices"/>, copied into a new dataset.</summary>
     public TensorDataset Select(Tensor indices) => new(X.index_select(0, indices), Y.index_select(0, indices));
+
+    IDataset IDataset.Select(Tensor indices) => Select(indices);
+
+    /// <summary>Batches sliced from the tensors: no per-item collation.</summary>
+    public IEpochBatches OpenEpoch(Tensor? order, int batchSize) => new SlicedBatches(this, order, batchSize);
+
+    private sealed class SlicedBatches(TensorDataset data, Tensor? order, int batchSize) : IEpochBatches
+    {
+        public int Count => (int)((data.Count + batchSize - 1) / batchSize);
+
+        public Batch Get(int index)
+        {
+            long start = (long)index * batchSize;
+            long length = Math.Min(batchSize, data.Count - start);
+            if (order is null) return new Batch(data.X.narrow(0, start, length), data.Y.narrow(0, start, length));
+            using var indices = order.narrow(0, start, length);
+            return new Batch(data.X.index_select(0, indices), data.Y.index_select(0, indices));
+        }
+
+        public void Dispose() => order?.Dispose();
+    }
 
     /// <summary>Whether its tensors are gone (disposed here, or by whoever else held them).</summary>
     public bool IsDisposed => X.IsInvalid || Y.IsInvalid;
@@ -40,32 +62,4 @@ public sealed class TensorDataset : IDisposable
 
     public override string ToString() => IsDisposed ? "TensorDataset(disposed)"
         : $"TensorDataset({Count} samples, x [{string.Join(", ", X.shape)}], y [{string.Join(", ", Y.shape)}])";
-}
-
-/// <summary>
-/// Named splits of a dataset, such as <c>train</c> and <c>test</c>; names ignore case. <see cref="Target"/>
-/// says what the targets are, and <see cref="Processor"/> how a table's rows became inputs, where known.
-/// </summary>
-public sealed class DatasetDict() : Dictionary<string, TensorDataset>(StringComparer.OrdinalIgnoreCase)
-{
-    private TargetSpec? _target;
-
-    /// <summary>What the targets are (classes or a number), where known; the processor's target for tabular data.</summary>
-    public TargetSpec? Target { get => Processor?.Target ?? _target; set => _target = value; }
-
-    /// <summary>The fitted preprocessing of tabular data; null for data that came as tensors.</summary>
-    public Tabular.TabularProcessor? Processor { get; private set; }
-
-    public DatasetDict WithProcessor(Tabular.TabularProcessor? processor)
-    {
-        Processor = processor;
-        return this;
-    }
-
-    /// <summary>A <c>train</c> and a <c>valid</c> split from tensors: inputs first, targets second (class indices or numbers).</summary>
-    public static DatasetDict FromTensors((Tensor X, Tensor Y) train, (Tensor X, Tensor Y) valid, TargetSpec? target = null) =>
-        new() { ["train"] = new TensorDataset(train.X, train.Y), ["valid"] = new TensorDataset(valid.X, valid.Y), Target = target };
-
-    public override string ToString() => "DatasetDict(" + string.Join(", ", this.Select(kv => $"{kv.Key}: {(kv.Value.IsDisposed ? "disposed" : kv.Value.Count)}"))
-        + (Target is null ? "" : $"; target {Target}") + ")";
 }

@@ -8,3 +8,6 @@ public sealed record Prediction(object Value, int? ClassIndex = null, double? Pr
 {
     public override string ToString() => Probability is { } p ? $"{Value} ({p:P1})" : Value is double[] raw ? $"[{string.Join(", ", raw)}]" : $"{Value}";
 }
+
+/// <summary>One image file's prediction, or why the file could not be read.</summary>
+public sealed record ImageFilePrediction(string Path, Prediction? Prediction, Data.Images.ImageFileException? Error);

@@ -1,4 +1,5 @@
 using Isaacai.Data;
+using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
 using Isaacai.Models;
 using static TorchSharp.torch;
@@ -7,25 +8,31 @@ namespace Isaacai.Inference;
 
 /// <summary>
 /// A trained model with what it needs to predict: the target (class names, or a regression target's units)
-/// and, for tabular data, the preprocessing. Predictions run in batches, in eval mode, without gradients.
+/// and how inputs are prepared: a table's preprocessing, or an image pipeline. Predictions run in batches,
+/// in eval mode, without gradients.
 /// </summary>
 public sealed class Predictor
 {
     public const int DefaultBatchSize = 1024;
 
-    public Predictor(nn.Module<Tensor, Tensor> model, TargetSpec? target = null, TabularProcessor? processor = null)
+    public Predictor(nn.Module<Tensor, Tensor> model, TargetSpec? target = null, TabularProcessor? processor = null, ImagePipeline? images = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
+        if (processor is not null && images is not null) throw new ArgumentException("A model takes a table's rows or image files, not both.");
         Processor = processor;
+        Images = images;
         Target = processor?.Target ?? target;
     }
 
     /// <summary>What a trainer has learnt: its model, with the target and preprocessing of its data.</summary>
-    public static Predictor FromTrainer(Trainer trainer) => new(trainer.Model, trainer.Dls.Target, trainer.Dls.Processor);
+    public static Predictor FromTrainer(Trainer trainer) => new(trainer.Model, trainer.Dls.Target, trainer.Dls.Processor, trainer.Dls.Images);
 
     public nn.Module<Tensor, Tensor> Model { get; }
     public TargetSpec? Target { get; }
     public TabularProcessor? Processor { get; }
+
+    /// <summary>How image files are prepared for the model, for a model trained on images.</summary>
+    public ImagePipeline? Images { get; }
 
     /// <summary>How to build the model again, when it is one of the library's own.</summary>
     public ModelArchitecture? Architecture => (Model as IHasArchitecture)?.Architecture;
@@ -70,6 +77,26 @@ public sealed class Predictor
         var processor = Processor ?? throw new InvalidOperationException("This model was not trained on a table, so it has no preprocessing to apply to rows; predict on tensors instead.");
         using var inputs = processor.Transform(table);
         return Predict(inputs, batchSize);
+    }
+
+    /// <summary>
+    /// Predictions for image files, prepared as in training (no augmentation), <paramref name="batchSize"/> at
+    /// a time. A file that cannot be read is that file's <see cref="ImageFilePrediction.Error"/>; the others go on.
+    /// </summary>
+    public IEnumerable<ImageFilePrediction> PredictFiles(IEnumerable<string> paths, int batchSize = 64)
+    {
+        var pipeline = Images ?? throw new InvalidOperationException("This model was not trained on image files, so it has no image pipeline to prepare files with; predict on tensors instead.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        foreach (var chunk in paths.Chunk(batchSize))
+        {
+            var (inputs, errors) = ImageBatches.DecodeEach(chunk, pipeline, ImageDataset.DefaultWorkers);
+            IReadOnlyList<Prediction> predictions = [];
+            if (inputs is not null)
+                using (inputs) predictions = Predict(inputs, batchSize);
+            int next = 0;
+            for (int i = 0; i < chunk.Length; i++)
+                yield return errors[i] is { } error ? new ImageFilePrediction(chunk[i], null, error) : new ImageFilePrediction(chunk[i], predictions[next++], null);
+        }
     }
 
     /// <summary>Turns model outputs [N, K] into predictions: classes with probabilities, numbers in the target's units, or raw outputs.</summary>

@@ -8,7 +8,7 @@ namespace Isaacai.SavedModels;
 
 /// <summary>
 /// A trained model in one file: a zip of <c>manifest.json</c> (format version, architecture, target,
-/// preprocessing) and <c>weights.safetensors</c>. Open it with any zip tool; PyTorch reads the weights.
+/// preprocessing of rows or images) and <c>weights.safetensors</c>. Open it with any zip tool; PyTorch reads the weights.
 /// </summary>
 public static class ModelFile
 {
@@ -25,7 +25,7 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(predictor);
         var manifest = new ModelManifest(ModelManifest.FormatName, ModelManifest.CurrentVersion,
             $"Isaacai {typeof(ModelFile).Assembly.GetName().Version}", DateTimeOffset.UtcNow,
-            predictor.Model.GetType().FullName ?? predictor.Model.GetName(), predictor.Architecture, predictor.Target, predictor.Processor);
+            predictor.Model.GetType().FullName ?? predictor.Model.GetName(), predictor.Architecture, predictor.Target, predictor.Processor, predictor.Images);
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
@@ -62,7 +62,7 @@ public static class ModelFile
             var target = model ?? manifest.Architecture?.Build()
                 ?? throw new ArgumentException($"{path} holds a model of your own ({manifest.ModelType}), which the file cannot rebuild: pass a new instance of it as the model to load the weights into.");
             LoadInto(target, ZipEntries.ReadSafetensors(zip, WeightsEntry, path), path);
-            return new Predictor(target, manifest.Target, manifest.Preprocessing);
+            return new Predictor(target, manifest.Target, manifest.Preprocessing, manifest.Images);
         }
     }
 

@@ -1,4 +1,5 @@
 using Isaacai.Data;
+using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
 using Isaacai.Models;
 
@@ -6,7 +7,7 @@ namespace Isaacai.SavedModels;
 
 /// <summary>
 /// <c>manifest.json</c> of a saved model: what the file is, how to rebuild the model, and what its inputs and
-/// outputs mean. The weights sit beside it as <c>weights.safetensors</c>.
+/// outputs mean (a table's preprocessing, or how image files are prepared). The weights sit beside it as <c>weights.safetensors</c>.
 /// </summary>
 public sealed record ModelManifest(
     string Format,
@@ -16,7 +17,8 @@ public sealed record ModelManifest(
     string ModelType,
     ModelArchitecture? Architecture,
     TargetSpec? Target,
-    TabularProcessor? Preprocessing)
+    TabularProcessor? Preprocessing,
+    ImagePipeline? Images = null)
 {
     public const string FormatName = "isaacai-model";
     public const int CurrentVersion = 1;

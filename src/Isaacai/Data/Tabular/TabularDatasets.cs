@@ -145,22 +145,9 @@ public static class TabularDatasets
     /// <summary>Each class (or, for regression, all rows) split at random by the fraction; both splits keep the table's order.</summary>
     private static (List<int> Train, List<int> Valid) Split(List<int> rows, Func<int, long>? classOf, double validFraction, int seed)
     {
-        var random = new Random(seed);
-        var train = new List<int>();
-        var valid = new List<int>();
-        foreach (var group in rows.GroupBy(r => classOf?.Invoke(r) ?? 0).OrderBy(g => g.Key))
-        {
-            var members = group.ToArray();
-            random.Shuffle(members);
-            int take = (int)Math.Round(members.Length * validFraction, MidpointRounding.AwayFromZero);
-            if (members.Length >= 2) take = Math.Clamp(take, 1, members.Length - 1); // every class of two or more is in both splits
-            valid.AddRange(members.Take(take));
-            train.AddRange(members.Skip(take));
-        }
+        var (train, valid) = StratifiedSplit.Of(rows, classOf, validFraction, seed);
         if (train.Count == 0 || valid.Count == 0)
             throw new TabularDataException($"Splitting {rows.Count} rows by {validFraction} leaves an empty {(train.Count == 0 ? "train" : "valid")} split; give more rows or another valid fraction.");
-        train.Sort();
-        valid.Sort();
         return (train, valid);
     }
 
