@@ -44,7 +44,8 @@ public static class ImageFiles
     /// <summary>
     /// Writes the first <paramref name="count"/> samples of <paramref name="images"/> ([N, C, H, W] or
     /// [N, H, W], normalized as <c>(x − mean) / std</c>) as <c>folder/class/index.extension</c>: a folder of
-    /// class folders, as Import-IsaacImageDataset reads. Returns the paths written, in sample order.
+    /// class folders, as Import-IsaacImageDataset reads (a character that cannot be in a folder name, such
+    /// as the '/' of "T-shirt/top", becomes '_'). Returns the paths written, in sample order.
     /// </summary>
     public static IReadOnlyList<string> SaveAll(Tensor images, IReadOnlyList<long> labels, IReadOnlyList<string> classes, string folder,
                                                 string extension = ".png", double mean = 0, double std = 1, int? count = null)
@@ -54,7 +55,7 @@ public static class ImageFiles
         var paths = new List<string>(n);
         for (int i = 0; i < n; i++)
         {
-            var folderOfClass = Path.Combine(folder, classes[(int)labels[i]]);
+            var folderOfClass = Path.Combine(folder, FolderName(classes[(int)labels[i]]));
             Directory.CreateDirectory(folderOfClass);
             var path = Path.Combine(folderOfClass, $"{i}{extension}");
             using (var sample = images[i].mul(std).add(mean)) Save(sample, path);
@@ -62,4 +63,8 @@ public static class ImageFiles
         }
         return paths;
     }
+
+    /// <summary>A class name as a folder name: characters a file name cannot hold become '_'.</summary>
+    public static string FolderName(string className) =>
+        string.Concat(className.Select(c => Path.GetInvalidFileNameChars().Contains(c) || c == '\\' ? '_' : c));
 }
