@@ -10,7 +10,8 @@
     Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
             engine library's .nupkg (for C# projects), and prints their sizes.
     Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
-            at 1, 2 and all threads (-BenchCase picks one: speed, memory, threads), then the per-call
+            at 1, 2 and all threads, training from image files against the same images in memory
+            (-BenchCase picks one: speed, memory, threads, images), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
@@ -30,8 +31,8 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Bench runs all of its cases, or one; 'threads' runs on the shipped sample and needs no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads')]
+    # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
+    [ValidateSet('all', 'speed', 'memory', 'threads', 'images')]
     [string] $BenchCase = 'all'
 )
 

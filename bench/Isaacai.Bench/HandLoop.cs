@@ -11,7 +11,7 @@ internal static class HandLoop
 {
     public static void Fit(nn.Module<Tensor, Tensor> model, DatasetDict data, int batchSize, int epochs, double lr)
     {
-        var (train, valid) = (data["train"], data["test"]);
+        var (train, valid) = ((TensorDataset)data["train"], (TensorDataset)data["test"]);
         using var loss = nn.CrossEntropyLoss();
         using var opt = optim.Adam(model.parameters(), lr);
         for (int epoch = 0; epoch < epochs; epoch++)

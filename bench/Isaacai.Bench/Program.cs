@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 // Benchmarks the callback trainer against a hand-written TorchSharp loop in the same process, measures
-// resident memory over a long fit, and times fits at 1, 2 and all threads (`threads`, on the shipped
-// sample, needs no download). Also makes the shipped Fashion-MNIST sample.
+// resident memory over a long fit, times fits at 1, 2 and all threads (`threads`, on the shipped
+// sample, needs no download), and trains from image files against the same images in memory (`images`). Also makes the shipped Fashion-MNIST sample.
 using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
 var logger = loggerFactory.CreateLogger("Isaacai.Bench");
 var command = args.FirstOrDefault() ?? "all";
@@ -30,6 +30,12 @@ if (command is "all" or "threads")
 {
     ThreadBench.Run(Console.Out);
     if (command == "threads") return 0;
+}
+
+if (command is "all" or "images")
+{
+    ImageBench.Run(Console.Out);
+    if (command == "images") return 0;
 }
 
 set_num_threads(1);
