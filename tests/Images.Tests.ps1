@@ -71,6 +71,19 @@ Describe 'Import-IsaacImageDataset' {
     }
 }
 
+Describe 'One SkiaSharp' {
+    It 'serves plots and image files in one session' {
+        $ds = Import-IsaacImageDataset "$root/png" -Size 16
+        $trainer = New-ImageTrainer $ds
+        Invoke-IsaacFit $trainer -Epochs 1 | Out-Null
+        Export-IsaacPlot $trainer -Kind Loss -Path "$root/loss.png"
+        # The plot ScottPlot drew decodes as an image.
+        [Isaacai.Data.Images.ImageDecoder]::Problem("$root/loss.png") | Should -BeNullOrEmpty
+        @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SkiaSharp' }) | Should -HaveCount 1
+        @(Get-ChildItem $env:ISAACAI_MODULE -Filter 'libSkiaSharp*') | Should -HaveCount 1
+    }
+}
+
 Describe 'Image models saved and used again' {
     It 'predicts files in a new pwsh exactly as the trainer did, and a bad file is one error' {
         $ds = Import-IsaacImageDataset "$root/jpg" -Size 24 -Augment

@@ -1,4 +1,5 @@
 using Isaacai.Callbacks;
+using Isaacai.Checkpoints;
 using Isaacai.Data;
 using Isaacai.Data.Images;
 using Isaacai.Inference;
@@ -291,5 +292,33 @@ public sealed class ImageTests() : TempFolderTests("isaacai-images-")
         Assert.All(dd.Values, split => Assert.Equal(ImagePipeline.ImageNetMean, ((ImageDataset)split).Pipeline.Mean));
         Assert.Throws<ArgumentException>(() => new ImagePipeline(8, 8, 3, ResizeMethod.Crop, [0, 0, 0], [1, 0, 1]));
         Assert.Throws<InvalidOperationException>(() => Sample.Images = dd.Images);
+    }
+
+    private sealed class StopAfterEpoch(int epoch) : Callback
+    {
+        public override void AfterEpoch(Trainer trainer) { if (trainer.Epoch == epoch && !trainer.Training) throw new CancelFitException(); }
+    }
+
+    [Fact]
+    public void Augmented_image_training_resumes_from_a_checkpoint_bit_for_bit()
+    {
+        WriteSample(PathOf("fm"), 60);
+        var dd = ImageFolders.FromFolder(PathOf("fm"), new ImageDatasetOptions { Height = 12, Width = 12, Augmentation = ImageAugmentation.Default });
+        Trainer Make(params Callback[] extra)
+        {
+            var trainer = ConvTrainer(dd);
+            trainer.AddCallbacks(extra);
+            return trainer;
+        }
+        var straight = Make();
+        Isaac.SetSeed(100);
+        straight.Fit(3);
+        var killed = Make(new CheckpointCB(PathOf("run.isaacckpt")), new StopAfterEpoch(0) { Order = 30 });
+        Isaac.SetSeed(100);
+        killed.Fit(3);
+        var resumed = Make();
+        Isaac.SetSeed(999); // the checkpoint's generator state, not this one, draws the augmentation
+        using (var checkpoint = Checkpoint.Load(PathOf("run.isaacckpt"))) resumed.Fit(3, resume: checkpoint);
+        Assert.All(straight.Model.state_dict(), p => Assert.True(TestData.Same(p.Value, resumed.Model.state_dict()[p.Key]), $"{p.Key} equal bit for bit"));
     }
 }
