@@ -105,17 +105,15 @@ public sealed class Checkpoint : IDisposable
             try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path); }
             catch { Dispose(model.Values); throw; }
             byte[]? optimizer = null;
-            if (zip.GetEntry(OptimizerEntry) is { } optimizerEntry)
+            if (zip.GetEntry(OptimizerEntry) is not null)
             {
-                using var buffer = new MemoryStream();
-                try { using var entry = optimizerEntry.Open(); entry.CopyTo(buffer); }
-                catch (InvalidDataException e)
+                try { optimizer = ZipEntries.ReadVerified(zip, OptimizerEntry, path, long.MaxValue); }
+                catch
                 {
                     Dispose(model.Values);
                     Dispose(state.Values);
-                    throw new InvalidDataException($"{path}: {OptimizerEntry} is corrupt ({e.Message}).", e);
+                    throw;
                 }
-                optimizer = buffer.ToArray();
             }
             var callbacks = (info.Callbacks ?? []).ToDictionary(c => c.Key, c =>
             {
@@ -136,13 +134,19 @@ public sealed class Checkpoint : IDisposable
                 if (!callbacks.TryGetValue(owner, out var callbackState)) callbacks[owner] = callbackState = new CallbackState();
                 callbackState.Tensors[name[(slash + 1)..]] = tensor;
             }
-            if (!state.TryGetValue(RngKey, out var rng))
+            try
+            {
+                if (!state.TryGetValue(RngKey, out var saved))
+                    throw new InvalidDataException($"{path}: {StateEntry} has no random generator state; the file is incomplete.");
+                GeneratorState.Validate(saved, path);
+            }
+            catch
             {
                 Dispose(model.Values);
                 Dispose(state.Values);
-                throw new InvalidDataException($"{path}: {StateEntry} has no random generator state; the file is incomplete.");
+                throw;
             }
-            return new Checkpoint(info, model, optimizer, rng, callbacks);
+            return new Checkpoint(info, model, optimizer, state[RngKey], callbacks);
         }
     }
 

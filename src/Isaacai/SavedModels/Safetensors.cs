@@ -93,7 +93,14 @@ public static class Safetensors
             throw new InvalidDataException($"{source}: the safetensors header is not valid JSON of tensor entries ({e.Message}).", e);
         }
 
-        long dataLength = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+        // The format lays tensors end to end: byte ranges that overlap or leave gaps describe no real file.
+        long dataLength = 0;
+        foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (entry.Begin != dataLength)
+                throw new InvalidDataException($"{source}: tensor '{entry.Name}' starts at byte {entry.Begin} of the data, but the tensors before it end at {dataLength}: byte ranges that {(entry.Begin < dataLength ? "overlap" : "leave a gap")} are not a valid safetensors file.");
+            dataLength = entry.End;
+        }
         if (stream.CanSeek && dataLength > stream.Length - stream.Position)
             throw new InvalidDataException($"{source}: the file is truncated: its header describes {dataLength} bytes of tensor data, but {stream.Length - stream.Position} follow.");
         var data = new byte[dataLength];

@@ -55,6 +55,16 @@ public static class StateDicts
         return result;
     }
 
+    /// <summary>
+    /// The most bytes a safetensors file of <paramref name="model"/>'s weights can take: its tensors' bytes plus a
+    /// generous header (names, dtypes, shapes). A file declaring more is not this model's.
+    /// </summary>
+    public static long SafetensorsBound(nn.Module model)
+    {
+        var state = model.state_dict();
+        return 8 + (1L << 20) + state.Sum(p => 512L + p.Key.Length + p.Value.NumberOfElements * p.Value.ElementSize);
+    }
+
     /// <summary>Writes the model's state dict as safetensors, which PyTorch reads with <c>safetensors.torch.load_file</c>.</summary>
     public static void WriteSafetensors(Stream stream, nn.Module model) => Safetensors.Write(stream, model.state_dict());
 

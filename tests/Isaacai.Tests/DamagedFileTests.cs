@@ -1,0 +1,159 @@
+using System.IO.Compression;
+using Isaacai.Callbacks;
+using Isaacai.Checkpoints;
+using Isaacai.Inference;
+using Isaacai.Models;
+using Isaacai.SavedModels;
+using static TorchSharp.torch;
+
+namespace Isaacai.Tests;
+
+/// <summary>Model files and checkpoints with damaged or lying contents: each is one clear error, never a crash or a different model.</summary>
+public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
+{
+    private Trainer Trained()
+    {
+        Isaac.SetSeed(4);
+        var trainer = new Trainer(Data.DataLoaders.FromDatasetDict(TestData.Synthetic(), 4), nn.CrossEntropyLoss(), Optimizers.Adam,
+            new Mlp(4, [8], 3), [new BasicTrainCB()]);
+        trainer.Fit(1);
+        return trainer;
+    }
+
+    /// <summary>The file with <paramref name="name"/>'s entry replaced (the other entries copied as they are).</summary>
+    private string Rewritten(string source, string name, Action<Stream> write)
+    {
+        var target = PathOf($"rewritten-{Guid.NewGuid():N}{Path.GetExtension(source)}");
+        using (var input = ZipFile.OpenRead(source))
+        using (var output = ZipFile.Open(target, ZipArchiveMode.Create))
+            foreach (var entry in input.Entries)
+            {
+                using var to = output.CreateEntry(entry.FullName).Open();
+                if (entry.FullName == name) write(to);
+                else { using var from = entry.Open(); from.CopyTo(to); }
+            }
+        return target;
+    }
+
+    public static TheoryData<string, Func<Tensor>> MalformedGenerators => new()
+    {
+        { "too short", () => zeros(100, dtype: ScalarType.Byte) },
+        { "random bytes of the right size", () => randint(0, 256, [5056], dtype: ScalarType.Byte, generator: new Generator(9)) },
+        { "floats", () => zeros(1264, dtype: ScalarType.Float32) },
+        { "unseeded", () => { var s = random.get_rng_state(); s[12] = 0; return s; } },
+        { "left out of range", () => { var s = random.get_rng_state(); s[8] = 0; s[9] = 0; s[10] = 0; s[11] = 0; return s; } },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedGenerators))]
+    public void A_malformed_generator_state_is_refused_before_libtorch_sees_it(string what, Func<Tensor> make)
+    {
+        var trainer = Trained();
+        var path = PathOf("good.isaacckpt");
+        Checkpoint.Save(trainer, path, 1);
+        var bad = Rewritten(path, "state.safetensors", stream => Safetensors.Write(stream, new Dictionary<string, Tensor> { ["torch.rng_state"] = make() }));
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(bad));
+        Assert.Contains(bad, error.Message);
+        Assert.Contains("random generator state", error.Message);
+        Assert.False(string.IsNullOrEmpty(what));
+        // The generator still works and the good checkpoint still restores.
+        using var good = Checkpoint.Load(path);
+        Assert.Equal(1, good.RestoreInto(trainer));
+        using var draw = rand(3);
+    }
+
+    private static IEnumerable<long> SeededOffsets(long length, int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => random.NextInt64(length)).Distinct();
+    }
+
+    [Fact]
+    public void One_flipped_byte_in_a_model_file_is_an_error_or_changes_nothing()
+    {
+        var trainer = Trained();
+        var path = PathOf("m.isaac");
+        ModelFile.Save(path, Predictor.FromTrainer(trainer));
+        var original = File.ReadAllBytes(path);
+        using var inputs = rand(5, 4, generator: new Generator(1));
+        using var expected = Predictor.FromTrainer(trainer).Outputs(inputs);
+        int refused = 0;
+        foreach (var offset in SeededOffsets(original.Length, 60, seed: 11))
+        {
+            var damaged = (byte[])original.Clone();
+            damaged[offset] ^= 0x10;
+            var file = PathOf("flipped.isaac");
+            File.WriteAllBytes(file, damaged);
+            Predictor loaded;
+            try { loaded = ModelFile.Load(file); }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException) { refused++; continue; }
+            using var outputs = loaded.Outputs(inputs);
+            Assert.True(TestData.Same(expected, outputs), $"a flip at byte {offset} of {original.Length} loaded a different model without an error");
+            Assert.Equal(Predictor.FromTrainer(trainer).Target, loaded.Target);
+        }
+        Assert.True(refused > 30, $"only {refused} of the flips were refused");
+    }
+
+    [Fact]
+    public void One_flipped_byte_in_a_checkpoint_is_an_error_or_restores_the_same_state()
+    {
+        var trainer = Trained();
+        var path = PathOf("c.isaacckpt");
+        Checkpoint.Save(trainer, path, 1);
+        var original = File.ReadAllBytes(path);
+        var weights = trainer.Model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var generator = random.get_rng_state();
+        int refused = 0;
+        foreach (var offset in SeededOffsets(original.Length, 60, seed: 12))
+        {
+            var damaged = (byte[])original.Clone();
+            damaged[offset] ^= 0x10;
+            var file = PathOf("flipped.isaacckpt");
+            File.WriteAllBytes(file, damaged);
+            Checkpoint loaded;
+            try { loaded = Checkpoint.Load(file); }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException) { refused++; continue; }
+            using (loaded)
+            {
+                try { loaded.RestoreInto(trainer); }
+                catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or IOException) { refused++; continue; }
+            }
+            Assert.All(weights, p => Assert.True(TestData.Same(p.Value, trainer.Model.state_dict()[p.Key]), $"a flip at byte {offset} restored other weights for {p.Key}"));
+            using var restored = random.get_rng_state();
+            Assert.True(TestData.Same(generator, restored), $"a flip at byte {offset} restored another generator state");
+        }
+        Assert.True(refused > 30, $"only {refused} of the flips were refused");
+    }
+
+    [Fact]
+    public void A_weights_entry_larger_than_the_model_is_refused_before_it_is_inflated()
+    {
+        var trainer = Trained();
+        var path = PathOf("m.isaac");
+        ModelFile.Save(path, Predictor.FromTrainer(trainer));
+        // 64 MB of zeros compress to a few kilobytes: a small file claiming far more than the model's weights.
+        var bomb = Rewritten(path, ModelFile.WeightsEntry, stream =>
+        {
+            var zerosBlock = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) stream.Write(zerosBlock);
+        });
+        Assert.True(new FileInfo(bomb).Length < 1 << 20);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(bomb));
+        Assert.Contains("this model's weights can hold at most", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the entry was inflated before it was refused");
+    }
+
+    [Fact]
+    public void Overlapping_safetensors_byte_ranges_are_refused()
+    {
+        using var stream = new MemoryStream();
+        var header = """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"""u8.ToArray();
+        stream.Write(BitConverter.GetBytes((ulong)header.Length));
+        stream.Write(header);
+        stream.Write(new byte[12]);
+        stream.Position = 0;
+        var error = Assert.Throws<InvalidDataException>(() => Safetensors.Read(stream, "lying.safetensors"));
+        Assert.Contains("overlap", error.Message);
+    }
+}
