@@ -151,7 +151,7 @@ Describe 'Two runspaces and one trainer' {
         $t.IsFitting | Should -BeFalse
     }
 
-    It 'refuses other runspaces'' changes while a fit runs: callbacks, checkpoints, the LR finder' {
+    It 'refuses other runspaces'' changes and predictions while a fit runs: callbacks, checkpoints, predictions, the LR finder' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
         Invoke-IsaacFit $t | Out-Null
         Save-IsaacCheckpoint $t TestDrive:/busy.isaacckpt | Out-Null
@@ -175,6 +175,7 @@ Describe 'Two runspaces and one trainer' {
                 { Restore-IsaacCheckpoint $t $path -Confirm:$false }
                 { Save-IsaacCheckpoint $t TestDrive:/during.isaacckpt }
                 { Export-IsaacModel $t TestDrive:/during.isaac }
+                { Invoke-IsaacPredict $t $global:IsaacTestData['test'].X }
                 { Find-IsaacLearningRate $t -Iterations 5 }
                 { Invoke-IsaacFit $t }
             )

@@ -19,6 +19,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     private readonly List<(PSObject Input, float[] Row)> _pending = [];
     private readonly List<string> _pendingFiles = [];
     private Predictor _predictor = null!;
+    private Trainer? _trainer;
     private long _row;
 
     [Parameter(Mandatory = true, Position = 0)]
@@ -37,7 +38,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         Predictor? predictor = PSValues.Unwrap(Model) switch
         {
             Predictor given => given,
-            Trainer trainer => Predictor.FromTrainer(trainer),
+            Trainer trainer => Predictor.FromTrainer(_trainer = trainer),
             nn.Module<Tensor, Tensor> module => new Predictor(module),
             _ => null,
         };
@@ -134,10 +135,20 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         }, batch[0].Input);
     }
 
-    /// <summary>A model failure (a shape mismatch in libtorch, say) is one terminating error, not a crash.</summary>
+    /// <summary>
+    /// A model failure (a shape mismatch in libtorch, say) is one terminating error, not a crash. A trainer's
+    /// model predicts only between jobs: a fit in another runspace would see its eval mode and batch norm.
+    /// </summary>
     private void Run(Action predict, object target)
     {
-        try { predict(); }
+        try
+        {
+            using (_trainer?.ClaimOrJoin()) predict();
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, _trainer!));
+        }
         catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
         {
             if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
