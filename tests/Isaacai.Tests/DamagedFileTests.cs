@@ -156,4 +156,39 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
         var error = Assert.Throws<InvalidDataException>(() => Safetensors.Read(stream, "lying.safetensors"));
         Assert.Contains("overlap", error.Message);
     }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("random")]
+    public void A_damaged_optimizer_state_names_the_file_in_plain_words_and_changes_nothing(string damage)
+    {
+        var trainer = Trained();
+        var path = PathOf("c.isaacckpt");
+        Checkpoint.Save(trainer, path, 1);
+        byte[] original;
+        using (var zip = ZipFile.OpenRead(path)) { using var entry = zip.GetEntry("optimizer.bin")!.Open(); using var copy = new MemoryStream(); entry.CopyTo(copy); original = copy.ToArray(); }
+        var bytes = damage == "truncated" ? original[..(original.Length / 2)] : new Random(5).GetItems(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(), original.Length);
+        var bad = Rewritten(path, "optimizer.bin", stream => stream.Write(bytes));
+        trainer.Fit(1);
+        var weights = trainer.Model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        using var checkpoint = Checkpoint.Load(bad);
+        var error = Assert.Throws<InvalidDataException>(() => checkpoint.RestoreInto(trainer));
+        Assert.Contains(bad, error.Message);
+        Assert.Contains("optimizer.bin is damaged", error.Message);
+        Assert.All(error.Message, c => Assert.False(char.IsControl(c), $"control character {(int)c} in the message"));
+        Assert.All(weights, p => Assert.True(TestData.Same(p.Value, trainer.Model.state_dict()[p.Key])));
+    }
+
+    [Fact]
+    public void Inputs_a_model_cannot_take_are_one_clear_error_naming_what_it_takes()
+    {
+        var rows = new Data.Tabular.TabularTable(["x", "y", "label"], [.. Enumerable.Range(0, 30).Select(i => new object?[] { i * 0.1, (i % 7) * 1.0, i % 2 == 0 ? "a" : "b" })]);
+        var dd = Data.Tabular.TabularDatasets.FromTable(rows, new Data.Tabular.TabularOptions("label"));
+        var predictor = new Predictor(new Mlp(2, [4], 2), dd.Target, dd.Processor);
+        Assert.Contains("this model takes [N, 2] (encoded rows", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(3, 5))).Message);
+        Assert.Contains("this model takes Float32 tensors", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(3, 2, dtype: ScalarType.Float64))).Message);
+        Assert.Contains("The inputs are Int64", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(3, 2, dtype: ScalarType.Int64))).Message);
+        Assert.Contains("add the sample dimension", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(2))).Message);
+        Assert.Contains("is a folder", Assert.Throws<ArgumentException>(() => ModelFile.Load(Folder)).Message);
+    }
 }

@@ -32,8 +32,9 @@ public sealed class Checkpoint : IDisposable
     private readonly Tensor _rng;
     private readonly Dictionary<string, CallbackState> _callbacks;
 
-    private Checkpoint(CheckpointInfo info, Dictionary<string, Tensor> model, byte[]? optimizer, Tensor rng, Dictionary<string, CallbackState> callbacks)
+    private Checkpoint(string path, CheckpointInfo info, Dictionary<string, Tensor> model, byte[]? optimizer, Tensor rng, Dictionary<string, CallbackState> callbacks)
     {
+        Path = path;
         Info = info;
         _model = model;
         _optimizer = optimizer;
@@ -42,6 +43,9 @@ public sealed class Checkpoint : IDisposable
     }
 
     public CheckpointInfo Info { get; }
+
+    /// <summary>The file it was read from, for messages.</summary>
+    public string Path { get; }
 
     /// <summary>Epochs finished when it was saved: a resumed fit starts at this epoch.</summary>
     public int EpochsCompleted => Info.EpochsCompleted;
@@ -146,7 +150,7 @@ public sealed class Checkpoint : IDisposable
                 Dispose(state.Values);
                 throw;
             }
-            return new Checkpoint(info, model, optimizer, state[RngKey], callbacks);
+            return new Checkpoint(path, info, model, optimizer, state[RngKey], callbacks);
         }
     }
 
@@ -162,7 +166,7 @@ public sealed class Checkpoint : IDisposable
     {
         ArgumentNullException.ThrowIfNull(trainer);
         logger ??= trainer.Logger;
-        var source = $"The checkpoint (epoch {EpochsCompleted})";
+        var source = $"The checkpoint {Path} (epoch {EpochsCompleted})";
         var checkpointables = Checkpointables(trainer).ToList();
         var optimizer = trainer.Opt as OptimizerHelper;
         if (_optimizer is not null && optimizer is not null && optimizer.GetType().Name != Info.OptimizerType)
@@ -177,7 +181,12 @@ public sealed class Checkpoint : IDisposable
             if (_optimizer is not null && optimizer is not null)
             {
                 using var reader = new BinaryReader(new MemoryStream(_optimizer));
-                optimizer.load_state_dict(reader);
+                try { optimizer.load_state_dict(reader); }
+                catch (Exception e) when (e is EndOfStreamException or IOException or InvalidDataException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
+                {
+                    // TorchSharp's reader echoes what it read; from damaged bytes that is binary noise, so only the kind of failure is kept.
+                    throw new InvalidDataException($"{source}: its {OptimizerEntry} is damaged or not a {Info.OptimizerType} optimizer's state ({e.GetType().Name}); the weights and generator were left as they were.", e);
+                }
             }
             random.set_rng_state(_rng);
             foreach (var (key, callback) in checkpointables)

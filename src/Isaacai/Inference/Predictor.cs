@@ -43,6 +43,7 @@ public sealed class Predictor
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (inputs.dim() == 0) throw new ArgumentException("Inputs need a first dimension: one entry per sample.", nameof(inputs));
+        CheckInputs(inputs);
         var device = Model.parameters().FirstOrDefault()?.device ?? CPU;
         bool wasTraining = Model.training;
         Model.eval();
@@ -62,6 +63,21 @@ public sealed class Predictor
             return all.MoveToOuterDisposeScope();
         }
         finally { Model.train(wasTraining); }
+    }
+
+    /// <summary>What one sample's input is, where the predictor knows: a table's encoded row, or a prepared image.</summary>
+    public long[]? InputShape => Processor is { } processor ? [processor.Width] : Images?.InputShape;
+
+    /// <summary>One clear error, naming what is valid, for inputs the model cannot take (instead of libtorch's).</summary>
+    private void CheckInputs(Tensor inputs)
+    {
+        string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
+        var dtype = Model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+        if (inputs.dtype != dtype)
+            throw new ArgumentException($"The inputs are {inputs.dtype} {Shape(inputs.shape)}; this model takes {dtype} tensors: convert them first (.to_type({dtype})).", nameof(inputs));
+        if (InputShape is { } sample && !inputs.shape.Skip(1).SequenceEqual(sample))
+            throw new ArgumentException($"The inputs are {Shape(inputs.shape)}; this model takes {Shape([.. new long[] { -1 }, .. sample]).Replace("-1", "N")} "
+                + $"({(Processor is not null ? "encoded rows" : "prepared images")}, N samples first){(inputs.shape.SequenceEqual(sample) ? "; for one sample, add the sample dimension (unsqueeze(0))" : "")}.", nameof(inputs));
     }
 
     /// <summary>Predictions for samples that are already tensors (images, say): one per entry of the first dimension.</summary>

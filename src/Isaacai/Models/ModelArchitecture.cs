@@ -35,6 +35,11 @@ public sealed record ModelArchitecture(string Kind, JsonObject Options)
         {
             throw new InvalidDataException($"The {Kind} options {Options.ToJsonString()} do not describe a valid model: {e.Message}", e);
         }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or OutOfMemoryException)
+        {
+            // libtorch could not allocate the weights: sizes far beyond any real model of this kind.
+            throw new InvalidDataException($"The {Kind} options {Options.ToJsonString()} describe a model too large to build here: {e.Message.Split('\n')[0]}", e);
+        }
     }
 
     private T Read<T>() => Options.Deserialize<T>(Json) ?? throw new InvalidDataException($"The {Kind} options are empty.");

@@ -45,6 +45,8 @@ public static class ModelFile
     /// </summary>
     public static Predictor Load(string path, nn.Module<Tensor, Tensor>? model = null)
     {
+        if (Directory.Exists(path))
+            throw new ArgumentException($"{path} is a folder; give the path of a model file ({Extension}, .safetensors, or a PyTorch state dict such as .pt).", nameof(path));
         using var file = File.OpenRead(path);
         if (!StateDicts.IsZip(file)) return LoadWeights(file, path, model);
         ZipArchive zip;
