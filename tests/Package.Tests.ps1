@@ -167,20 +167,33 @@ Describe 'The engine package' {
     It 'restores from a local feed into a C# application that fits on the shipped sample' {
         $app = New-Item -ItemType Directory -Path (Join-Path $work 'consumer')
         Copy-Item (Join-Path $PSScriptRoot 'PackageConsumer/*') $app
-        # Only out/packages as a source: every other package comes from the machine's NuGet folder (the
-        # build restored them there), so this needs no network. A folder of its own receives the engine,
-        # so no older Isaacai.Engine of the same version can stand in for this one.
+        # Isolated from the user's NuGet settings and caches: only this config is read (--configfile, and
+        # NUGET_PACKAGES set), the engine comes from out/packages alone, and every other package from the machine's
+        # NuGet folder (the build restored them there, so no network) seen through links that leave out any
+        # Isaacai.Engine a user's own `dotnet add package` cached there: no stale engine of the same version can stand in.
         $machinePackages = ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+        $fallback = New-Item -ItemType Directory -Path (Join-Path $work 'machine-packages')
+        Get-ChildItem -Directory $machinePackages | Where-Object Name -NE 'isaacai.engine' |
+            ForEach-Object { New-Item -ItemType SymbolicLink -Path (Join-Path $fallback $_.Name) -Target $_.FullName | Out-Null }
         $restored = Join-Path $work 'nuget-packages'
-        Set-Content (Join-Path $app 'NuGet.config') @"
+        $config = Join-Path $app 'NuGet.config'
+        Set-Content $config @"
 <configuration>
   <config><add key="globalPackagesFolder" value="$restored" /></config>
   <packageSources><clear /><add key="isaacai" value="$packages" /></packageSources>
-  <fallbackPackageFolders><clear /><add key="machine" value="$machinePackages" /></fallbackPackageFolders>
+  <fallbackPackageFolders><clear /><add key="machine" value="$fallback" /></fallbackPackageFolders>
 </configuration>
 "@
         $torchSharpVersion = (@((Read-Package $enginePackage).Metadata.dependencies.group.dependency) | Where-Object id -EQ 'TorchSharp').version
-        $output = & dotnet run --project $app -c Release "-p:IsaacaiVersion=$version" "-p:TorchSharpVersion=$torchSharpVersion" 2>&1
+        $properties = "-p:IsaacaiVersion=$version", "-p:TorchSharpVersion=$torchSharpVersion"
+        $savedPackagesVariable = $env:NUGET_PACKAGES
+        try {
+            $env:NUGET_PACKAGES = $restored  # a user's NUGET_PACKAGES would otherwise win over the config
+            $output = & dotnet restore $app --configfile $config @properties 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+            $output = & dotnet run --project $app -c Release --no-restore @properties 2>&1
+        }
+        finally { $env:NUGET_PACKAGES = $savedPackagesVariable }
         $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
         $result = @($output)[-1] | ConvertFrom-Json
         Join-Path $restored "isaacai.engine/$version/isaacai.engine.$version.nupkg" | Should -Exist
