@@ -164,7 +164,7 @@ Describe 'The engine package' {
         $package.Metadata.repository.commit | Should -Match '^[0-9a-f]{40}$'
     }
 
-    It 'restores from a local feed into a C# application that fits on the shipped sample' {
+    It 'restores from a local feed into a C# application that fits on the shipped sample, and runs the README''s C# snippets as written' {
         $app = New-Item -ItemType Directory -Path (Join-Path $work 'consumer')
         Copy-Item (Join-Path $PSScriptRoot 'PackageConsumer/*') $app
         # Isolated from the user's NuGet settings and caches: only this config is read (--configfile, and
@@ -200,5 +200,19 @@ Describe 'The engine package' {
         $result.Engine | Should -BeLike "$app*"
         $result.Epochs | Should -Be 1
         $result.Accuracy | Should -BeGreaterThan 0.6
+
+        # The README's C# snippets, as written, in the same application: their usings first, each body in a block of its own.
+        $snippets = [regex]::Matches((Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')), '```csharp\n(.*?)```', 'Singleline') | ForEach-Object { $_.Groups[1].Value }
+        $snippets.Count | Should -BeGreaterOrEqual 3
+        $lines = $snippets | ForEach-Object { $_ -split "`n" }
+        $usings = $lines | Where-Object { $_ -match '^using [\w. ]+;$' } | Sort-Object -Unique
+        $bodies = $snippets | ForEach-Object { "{`n" + (($_ -split "`n" | Where-Object { $_ -notmatch '^using [\w. ]+;$' }) -join "`n") + "`n}" }
+        Set-Content (Join-Path $app 'Program.cs') (($usings + $bodies) -join "`n")
+        Push-Location $app
+        try { $output = & dotnet run --project $app -c Release --no-restore @properties 2>&1 }
+        finally { Pop-Location }
+        $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+        ($output -join "`n") | Should -Match 'Adelie \(\d+(\.\d+)? ?%\)'
+        ($output -join "`n") | Should -Match 'clothes/Bag/\d+\.png: '
     }
 }
