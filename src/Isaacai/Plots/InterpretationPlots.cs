@@ -130,7 +130,7 @@ public static class InterpretationPlots
             var loss = losses[i];
             float x = left + cellWidth / 2, textWidth = cellWidth - 2 * pad;
             canvas.DrawText(Fitted($"{loss.Predicted} / {loss.Actual}", captionFont, textWidth), x, top + line, SKTextAlign.Center, captionFont, ink);
-            canvas.DrawText(Fitted(string.Create(CultureInfo.InvariantCulture, $"{loss.Loss:0.00} / {loss.ActualProbability:0.00}"), captionFont, textWidth),
+            canvas.DrawText(Fitted($"{Number(loss.Loss)} / {Number(loss.ActualProbability)}", captionFont, textWidth),
                 x, top + 2 * line, SKTextAlign.Center, captionFont, ink);
             // The image as large as fits below its caption, keeping its aspect ratio; small images stay sharp-edged pixels.
             float boxTop = top + 2 * line + pad, boxWidth = cellWidth - 2 * pad, boxHeight = cellHeight - 2 * line - 2 * pad;
@@ -147,6 +147,10 @@ public static class InterpretationPlots
         using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
     }
+
+    /// <summary>Two decimals, or two significant digits below 0.005, so that a tiny probability does not read as 0.</summary>
+    private static string Number(double value) =>
+        value.ToString(value is > 0 and < 0.005 ? "0.0e0" : "0.00", CultureInfo.InvariantCulture);
 
     private static SKTypeface Typeface() =>
         (TrainingPlots.SansFont.Value is { } family ? SKTypeface.FromFamilyName(family) : null) ?? SKTypeface.Default;
