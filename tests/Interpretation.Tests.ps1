@@ -1,14 +1,6 @@
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
 
-    # A PNG's width and height, from its IHDR chunk (big-endian, bytes 16 to 23).
-    function Get-PngSize([string] $Path) {
-        $bytes = [IO.File]::ReadAllBytes($Path)
-        [Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -Be 'PNG'
-        $size = { param($at) [int]$bytes[$at] -shl 24 -bor [int]$bytes[$at + 1] -shl 16 -bor [int]$bytes[$at + 2] -shl 8 -bor [int]$bytes[$at + 3] }
-        '{0}x{1}' -f (& $size 16), (& $size 20)
-    }
-
     # The whole shipped Fashion-MNIST sample (6,000 / 1,000) and one short epoch, as a user would start.
     Set-IsaacSeed 1
     $script:dls = Get-IsaacDataset | New-IsaacDataLoaders -BatchSize 64
@@ -97,8 +89,7 @@ Describe 'Export-IsaacPlot of interpretations' {
         $file = Export-IsaacPlot $trainer $path -Kind $Kind -Width $width -Height $height @Extra
         $file.FullName | Should -Be $path
         Get-PngSize $path | Should -Be $Size
-        $image = [SkiaSharp.SKBitmap]::Decode($path)
-        try { [Collections.Generic.HashSet[SkiaSharp.SKColor]]::new($image.Pixels).Count | Should -BeGreaterThan 50 } finally { $image.Dispose() }
+        Get-ColourCount $path | Should -BeGreaterThan 50
     }
 
     It 'writes nothing with -WhatIf, and -NoClobber keeps an existing file' {

@@ -162,10 +162,10 @@ public sealed class InterpretationTests() : TempFolderTests("isaacai-interpretat
         Assert.Contains("gives [4, 3]", error.Message);
     }
 
-    private static SKBitmap Decode(string path) => SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path} is not an image.");
+    private static SKBitmap Decode(string path) => PlotTests.Decode(path);
 
-    private static int PixelsNear(SKBitmap image, SKColor color, int tolerance = 2) =>
-        image.Pixels.Count(p => Math.Abs(p.Red - color.Red) <= tolerance && Math.Abs(p.Green - color.Green) <= tolerance && Math.Abs(p.Blue - color.Blue) <= tolerance);
+    /// <summary>Pixels of exactly this colour but for rounding: images are drawn, not anti-aliased lines.</summary>
+    private static int PixelsNear(SKBitmap image, SKColor color, int tolerance = 2) => PlotTests.PixelsNear(image, color, tolerance);
 
     [Fact]
     public void The_confusion_matrix_plot_is_a_png_of_the_asked_size_with_dark_and_light_cells()
