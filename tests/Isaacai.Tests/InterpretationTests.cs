@@ -239,6 +239,16 @@ public sealed class InterpretationTests() : TempFolderTests("isaacai-interpretat
         Assert.Equal(Math.Exp(logits[2]) / sum, worst.PredictedProbability, 1e-5);
         Assert.Equal(paths.Order(), interpretation.TopLosses(3).Select(t => t.Path).Order());
 
+        // A split that augments is read as a valid pass reads it: the same numbers, and torch's generator untouched.
+        var augmented = new ImageDataset(paths, [0, 0, 1], pipeline, new ImageAugmentation { MinScale = 0.1, MaxBrightness = 0.9 }, workers: 1);
+        manual_seed(5);
+        var before = rand(1).item<float>();
+        manual_seed(5);
+        var unaugmented = ClassificationInterpretation.FromModel(model, new DataLoader(augmented, 2, true), TargetSpec.Classification("colour", ["r", "g", "b"]));
+        Assert.Equal(before, rand(1).item<float>());
+        Assert.Equal(interpretation.Losses, unaugmented.Losses);
+        Assert.Same(augmented, unaugmented.Dataset);
+
         var grid = PathOf("grid.png");
         InterpretationPlots.SaveTopLosses(interpretation, grid, 3, 300, 200);
         using var image = Decode(grid);

@@ -34,7 +34,7 @@ public sealed class ClassificationInterpretation
 
     /// <summary>
     /// <paramref name="model"/> on every sample of <paramref name="loader"/>'s dataset, in the dataset's order
-    /// (whatever the loader's shuffling) and in its batch size. <paramref name="inputsAreTableRows"/> says the
+    /// (whatever the loader's shuffling) and in its batch size, without augmentation. <paramref name="inputsAreTableRows"/> says the
     /// inputs are a table's encoded rows, which have no picture to show in a top-losses grid.
     /// The model's train/eval mode, module by module, is as it was afterwards.
     /// </summary>
@@ -54,7 +54,10 @@ public sealed class ClassificationInterpretation
         try
         {
             using var noGrad = no_grad();
-            using var batches = dataset.OpenEpoch(null, loader.BatchSize);
+            // Samples as a valid pass sees them: a train split's augmentation left out (and with it the draw from torch's generator).
+            var unaugmented = dataset is ImageDataset { Augmentation: not null } images
+                ? new ImageDataset(images.Paths, images.Labels, images.Pipeline, augmentation: null, images.Workers) : dataset;
+            using var batches = unaugmented.OpenEpoch(null, loader.BatchSize);
             int at = 0;
             for (int b = 0; b < batches.Count; b++)
             {
