@@ -139,6 +139,18 @@ public sealed class InterpretationTests() : TempFolderTests("isaacai-interpretat
         Assert.True(trainer.Model.training);
         Assert.False(trainer.IsFitting);
         trainer.Fit(1);
+
+        // Not while a job on another thread holds the trainer (it would switch that fit's model to eval mode).
+        Exception? refusal = null;
+        bool modeAfterFit = trainer.Model.training;
+        using (trainer.Claim())
+        {
+            var other = new Thread(() => { try { ClassificationInterpretation.FromTrainer(trainer); } catch (Exception e) { refusal = e; } });
+            other.Start();
+            other.Join();
+        }
+        Assert.IsType<TrainerBusyException>(refusal);
+        Assert.Equal(modeAfterFit, trainer.Model.training);
     }
 
     [Fact]
