@@ -87,6 +87,7 @@ public static class InterpretationPlots
         TrainingPlots.CheckTarget(path, width, height);
         CheckTopLossCount(count);
         var losses = interpretation.TopLosses(count);
+        if (losses.Count == 0) throw new InvalidOperationException("Nothing to plot: the valid split has no samples.");
         var pictures = Pictures(interpretation, losses.Select(l => l.Index).ToArray());
         try
         {
@@ -175,7 +176,7 @@ public static class InterpretationPlots
     }
 
     /// <summary>The samples at <paramref name="indices"/> of the interpreted split as 8-bit pictures, or why there are none.</summary>
-    internal static SKBitmap[] Pictures(ClassificationInterpretation interpretation, IReadOnlyList<long> indices)
+    private static SKBitmap[] Pictures(ClassificationInterpretation interpretation, IReadOnlyList<long> indices)
     {
         if (interpretation.InputsAreTableRows)
             throw new NotSupportedException("The inputs are a table's rows, not images, so there are no pictures of the top losses to draw: list them with their values instead (Get-IsaacTopLoss).");
