@@ -8,7 +8,7 @@ Describe 'The module' {
     It 'is imported from out/ and exports exactly the listed commands' {
         $module.ModuleBase | Should -Be $env:ISAACAI_MODULE
         $module.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Add-IsaacCallback', 'ConvertTo-IsaacDataset', 'Export-IsaacModel', 'Export-IsaacPlot', 'Find-IsaacLearningRate', 'Get-IsaacCallback',
-            'Get-IsaacDataset', 'Get-IsaacEnvironment', 'Import-IsaacImageDataset', 'Import-IsaacModel', 'Invoke-IsaacFit', 'Invoke-IsaacPredict', 'New-IsaacCallback', 'New-IsaacConvNet', 'New-IsaacDataLoaders',
+            'Get-IsaacConfusionMatrix', 'Get-IsaacDataset', 'Get-IsaacEnvironment', 'Get-IsaacTopLoss', 'Import-IsaacImageDataset', 'Import-IsaacModel', 'Invoke-IsaacFit', 'Invoke-IsaacPredict', 'New-IsaacCallback', 'New-IsaacConvNet', 'New-IsaacDataLoaders',
             'New-IsaacMlp', 'New-IsaacSimpleNet', 'New-IsaacTrainer', 'Remove-IsaacCallback', 'Restore-IsaacCheckpoint', 'Save-IsaacCheckpoint', 'Set-IsaacSeed', 'Set-IsaacThreads')
         $module.ExportedFunctions.Keys | Sort-Object | Should -Be 'Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit'
     }
@@ -32,7 +32,7 @@ Describe 'The module' {
     }
 
     It 'holds only sealed cmdlets in the Commands namespace, each declaring its output type' {
-        $cmdletTypes.Count | Should -Be 23
+        $cmdletTypes.Count | Should -Be 25 -Because 'every cmdlet is exported'
         foreach ($type in $cmdletTypes) {
             $type.IsSealed | Should -BeTrue -Because $type.Name
             $type.IsSubclassOf([System.Management.Automation.PSCmdlet]) | Should -BeTrue -Because $type.Name

@@ -1,20 +1,6 @@
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
 
-    # A PNG's width and height, from its IHDR chunk (big-endian, bytes 16 to 23).
-    function Get-PngSize([string] $Path) {
-        $bytes = [IO.File]::ReadAllBytes($Path)
-        [Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -Be 'PNG'
-        $size = { param($at) [int]$bytes[$at] -shl 24 -bor [int]$bytes[$at + 1] -shl 16 -bor [int]$bytes[$at + 2] -shl 8 -bor [int]$bytes[$at + 3] }
-        '{0}x{1}' -f (& $size 16), (& $size 20)
-    }
-
-    # How many distinct colours the image has: a blank or flat image has a handful, a plot thousands.
-    function Get-ColourCount([string] $Path) {
-        $image = [SkiaSharp.SKBitmap]::Decode($Path)
-        try { [Collections.Generic.HashSet[SkiaSharp.SKColor]]::new($image.Pixels).Count } finally { $image.Dispose() }
-    }
-
     $tracked = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback Tracking)
     Invoke-IsaacFit $tracked -Epochs 2 -ProgressAction SilentlyContinue | Out-Null
 }

@@ -64,3 +64,17 @@ function Invoke-InNewProcess([string] $Script) {
     }
     finally { Remove-Item $file -ErrorAction Ignore }
 }
+
+# A PNG's width and height, from its IHDR chunk (big-endian, bytes 16 to 23).
+function Get-PngSize([string] $Path) {
+    $bytes = [IO.File]::ReadAllBytes($Path)
+    [Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -Be 'PNG'
+    $size = { param($at) [int]$bytes[$at] -shl 24 -bor [int]$bytes[$at + 1] -shl 16 -bor [int]$bytes[$at + 2] -shl 8 -bor [int]$bytes[$at + 3] }
+    '{0}x{1}' -f (& $size 16), (& $size 20)
+}
+
+# How many distinct colours the image has: a blank or flat image has a handful, a plot thousands.
+function Get-ColourCount([string] $Path) {
+    $image = [SkiaSharp.SKBitmap]::Decode($Path)
+    try { [Collections.Generic.HashSet[SkiaSharp.SKColor]]::new($image.Pixels).Count } finally { $image.Dispose() }
+}

@@ -19,16 +19,18 @@ public sealed class PlotTests() : TempFolderTests("isaacai-plots-")
         var tracking = new TrackingCB();
         var metrics = new MetricsCB(("Accuracy", new MulticlassAccuracy()));
         manual_seed(1);
-        var trainer = new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(train: 60, valid: 20), 8), nn.CrossEntropyLoss(),
+        var data = TestData.Synthetic(train: 60, valid: 20);
+        data.Target = TargetSpec.Classification("class", ["a", "b", "c"]); // so that every kind draws, the interpretations too
+        var trainer = new Trainer(DataLoaders.FromDatasetDict(data, 8), nn.CrossEntropyLoss(),
             Optimizers.SGD, nn.Linear(4, 3), [new BasicTrainCB(), metrics, tracking], lr: 0.1);
         trainer.Fit(epochs);
         return (trainer, tracking, metrics);
     }
 
-    private static SKBitmap Decode(string path) => SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path} is not an image SkiaSharp can decode.");
+    internal static SKBitmap Decode(string path) => SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path} is not an image SkiaSharp can decode.");
 
     /// <summary>Pixels within a small distance of <paramref name="color"/>, so anti-aliased edges of a line still count.</summary>
-    private static int PixelsNear(SKBitmap image, SKColor color, int tolerance = 24)
+    internal static int PixelsNear(SKBitmap image, SKColor color, int tolerance = 24)
     {
         int count = 0;
         foreach (var pixel in image.Pixels)

@@ -5,7 +5,8 @@ namespace Isaacai.PowerShell.Commands;
 
 /// <summary>
 /// Export-IsaacPlot: a PNG of what a trainer's callbacks recorded in its last fit (loss, metrics or learning
-/// rate), written atomically. Returns the file.
+/// rate), or of how its model does on the valid split (confusion matrix, top losses), written atomically.
+/// Returns the file.
 /// </summary>
 [Cmdlet(VerbsData.Export, "IsaacPlot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
@@ -26,12 +27,26 @@ public sealed class ExportIsaacPlotCommand : FileWritingCommand
     [ValidateRange(TrainingPlots.MinSize, TrainingPlots.MaxSize)]
     public int Height { get; set; } = TrainingPlots.DefaultHeight;
 
+    /// <summary>How many samples a TopLosses grid shows.</summary>
+    [Parameter]
+    [ValidateRange(1, InterpretationPlots.MaxTopLossCount)]
+    public int Count { get; set; } = InterpretationPlots.DefaultTopLossCount;
+
     protected override void ProcessRecord()
     {
-        if (ConfirmWrite($"a {Kind} plot ({Width}x{Height} PNG)", "PlotFileExists") is not { } path) return;
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Count)) && Kind != PlotKind.TopLosses)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Count is the number of images in a TopLosses grid; a {Kind} plot has none."),
+                "CountWithoutTopLosses", ErrorCategory.InvalidArgument, Count));
+        bool interpreting = Kind is PlotKind.ConfusionMatrix or PlotKind.TopLosses;
+        if (ConfirmWrite($"a {Kind} plot ({Width}x{Height} PNG{(Kind == PlotKind.TopLosses ? $", {Count} images" : "")})", "PlotFileExists") is not { } path) return;
         try
         {
-            TrainingPlots.Save(Trainer, Kind, path, Width, Height);
+            TrainingPlots.Save(Trainer, Kind, path, Width, Height, Count);
+        }
+        catch (Exception e) when (interpreting && Interpretations.ErrorFor(this, e, Trainer) is { } record)
+        {
+            ThrowTerminatingError(record);
+            return;
         }
         catch (InvalidOperationException e)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Isaacai.Callbacks;
+using Isaacai.Interpretation;
 using Isaacai.IO;
 using ScottPlot;
 using SkiaSharp;
@@ -17,7 +18,7 @@ public static class TrainingPlots
 
     // SkiaSharp's NoDependencies natives find fonts by scanning /usr/share/fonts, without fontconfig's
     // "sans-serif" alias: their default is the first family met (DejaVu Serif on Debian), so ask for a sans one.
-    private static readonly Lazy<string?> SansFont = new(() =>
+    internal static readonly Lazy<string?> SansFont = new(() =>
     {
         var families = SKFontManager.Default.FontFamilies.ToHashSet(StringComparer.OrdinalIgnoreCase);
         return new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica" }.FirstOrDefault(families.Contains);
@@ -31,12 +32,24 @@ public static class TrainingPlots
     /// Draws <paramref name="kind"/> from the records of <paramref name="trainer"/>'s callbacks: TrackingCB for
     /// the loss and learning rate, MetricsCB (or else TrackingCB) for the metrics. A trainer without the
     /// callback, or before a fit, is an <see cref="InvalidOperationException"/> that says what to add.
+    /// The confusion matrix and the top losses (<paramref name="topLossCount"/> of them) come from a pass of
+    /// the model over the valid split (<see cref="ClassificationInterpretation.FromTrainer"/>).
     /// </summary>
-    public static void Save(Trainer trainer, PlotKind kind, string path, int width = DefaultWidth, int height = DefaultHeight)
+    public static void Save(Trainer trainer, PlotKind kind, string path, int width = DefaultWidth, int height = DefaultHeight,
+                            int topLossCount = InterpretationPlots.DefaultTopLossCount)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         switch (kind)
         {
+            case PlotKind.ConfusionMatrix:
+                CheckTarget(path, width, height); // before the pass over the valid split
+                InterpretationPlots.SaveConfusionMatrix(ClassificationInterpretation.FromTrainer(trainer).ConfusionMatrix(), path, width, height);
+                break;
+            case PlotKind.TopLosses:
+                CheckTarget(path, width, height);
+                InterpretationPlots.CheckTopLossCount(topLossCount);
+                InterpretationPlots.SaveTopLosses(ClassificationInterpretation.FromTrainer(trainer), path, topLossCount, width, height);
+                break;
             case PlotKind.Loss: SaveLoss(Tracking(trainer, kind), path, width, height); break;
             case PlotKind.LearningRate: SaveLearningRate(Tracking(trainer, kind), path, width, height); break;
             case PlotKind.Metrics:
@@ -165,14 +178,15 @@ public static class TrainingPlots
             throw new InvalidOperationException("Nothing to plot: the TrackingCB has recorded no train batch. Run a fit that trains with it first.");
     }
 
-    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    internal static Plot NewPlot(string title, string xLabel, string yLabel, bool legend = true)
     {
         var plot = new Plot();
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         if (SansFont.Value is { } font) plot.Font.Set(font);
-        plot.ShowLegend(Edge.Bottom); // outside the data area, so it never hides a curve
+        // Outside the data area, so it never hides a curve. (Shown there then hidden, ScottPlot 5.1.59 draws a blank image.)
+        if (legend) plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
@@ -208,13 +222,20 @@ public static class TrainingPlots
 
     private static string LrLabel(double lr) => lr.ToString("0.##e0", CultureInfo.InvariantCulture);
 
-    private static void Save(Plot plot, string path, int width, int height)
+    internal static void Save(Plot plot, string path, int width, int height)
+    {
+        CheckTarget(path, width, height);
+        WritePng(path, plot.GetImageBytes(width, height, ImageFormat.Png));
+    }
+
+    /// <summary>Refuses a blank path or a size out of range before anything is drawn.</summary>
+    internal static void CheckTarget(string path, int width, int height)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         foreach (var (name, size) in new[] { (nameof(width), width), (nameof(height), height) })
             if (size is < MinSize or > MaxSize)
                 throw new ArgumentOutOfRangeException(name, size, $"A plot's {name} is in pixels, from {MinSize} to {MaxSize}.");
-        var png = plot.GetImageBytes(width, height, ImageFormat.Png);
-        AtomicFile.Write(path, stream => stream.Write(png));
     }
+
+    internal static void WritePng(string path, byte[] png) => AtomicFile.Write(path, stream => stream.Write(png));
 }
