@@ -71,6 +71,24 @@ Describe 'Import-IsaacImageDataset' {
     }
 }
 
+Describe 'Looking at an image classifier' {
+    It 'names the files of the worst valid samples and draws them' {
+        $ds = Import-IsaacImageDataset "$root/png" -Size 24
+        $trainer = New-ImageTrainer $ds
+        Invoke-IsaacFit $trainer -Epochs 1 | Out-Null
+        $worst = Get-IsaacTopLoss $trainer -Count 6
+        $worst | Should -HaveCount 6
+        foreach ($sample in $worst) {
+            $sample.Path | Should -Be $ds['valid'].Paths[$sample.Index]
+            Split-Path (Split-Path $sample.Path) -Leaf | Should -Be $sample.Actual
+        }
+        (Get-IsaacConfusionMatrix $trainer | Measure-Object Count -Sum).Sum | Should -Be $ds['valid'].Count
+        Export-IsaacPlot $trainer -Kind TopLosses -Count 6 -Path "$root/worst.png"
+        "$root/worst.png" | Should -Exist
+        [Isaacai.Data.Images.ImageDecoder]::Problem("$root/worst.png") | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'One SkiaSharp' {
     It 'serves plots and image files in one session' {
         $ds = Import-IsaacImageDataset "$root/png" -Size 16
