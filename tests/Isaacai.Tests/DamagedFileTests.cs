@@ -62,10 +62,19 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
         using var draw = rand(3);
     }
 
-    private static IEnumerable<long> SeededOffsets(long length, int count, int seed)
+    /// <summary>Copies of <paramref name="path"/>, each with one bit flipped at a seeded offset: the offset and the copy's path.</summary>
+    private IEnumerable<(long Offset, string File)> WithOneFlippedByte(string path, int seed, int count = 60)
     {
+        var original = File.ReadAllBytes(path);
         var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => random.NextInt64(length)).Distinct();
+        foreach (var offset in Enumerable.Range(0, count).Select(_ => random.NextInt64(original.Length)).Distinct())
+        {
+            var damaged = (byte[])original.Clone();
+            damaged[offset] ^= 0x10;
+            var file = PathOf("flipped" + Path.GetExtension(path));
+            File.WriteAllBytes(file, damaged);
+            yield return (offset, file);
+        }
     }
 
     [Fact]
@@ -74,21 +83,16 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
         var trainer = Trained();
         var path = PathOf("m.isaac");
         ModelFile.Save(path, Predictor.FromTrainer(trainer));
-        var original = File.ReadAllBytes(path);
         using var inputs = rand(5, 4, generator: new Generator(1));
         using var expected = Predictor.FromTrainer(trainer).Outputs(inputs);
         int refused = 0;
-        foreach (var offset in SeededOffsets(original.Length, 60, seed: 11))
+        foreach (var (offset, file) in WithOneFlippedByte(path, seed: 11))
         {
-            var damaged = (byte[])original.Clone();
-            damaged[offset] ^= 0x10;
-            var file = PathOf("flipped.isaac");
-            File.WriteAllBytes(file, damaged);
             Predictor loaded;
             try { loaded = ModelFile.Load(file); }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException) { refused++; continue; }
             using var outputs = loaded.Outputs(inputs);
-            Assert.True(TestData.Same(expected, outputs), $"a flip at byte {offset} of {original.Length} loaded a different model without an error");
+            Assert.True(TestData.Same(expected, outputs), $"a flip at byte {offset} loaded a different model without an error");
             Assert.Equal(Predictor.FromTrainer(trainer).Target, loaded.Target);
         }
         Assert.True(refused > 30, $"only {refused} of the flips were refused");
@@ -100,16 +104,11 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
         var trainer = Trained();
         var path = PathOf("c.isaacckpt");
         Checkpoint.Save(trainer, path, 1);
-        var original = File.ReadAllBytes(path);
         var weights = trainer.Model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         using var generator = random.get_rng_state();
         int refused = 0;
-        foreach (var offset in SeededOffsets(original.Length, 60, seed: 12))
+        foreach (var (offset, file) in WithOneFlippedByte(path, seed: 12))
         {
-            var damaged = (byte[])original.Clone();
-            damaged[offset] ^= 0x10;
-            var file = PathOf("flipped.isaacckpt");
-            File.WriteAllBytes(file, damaged);
             Checkpoint loaded;
             try { loaded = Checkpoint.Load(file); }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException) { refused++; continue; }
