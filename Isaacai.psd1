@@ -15,7 +15,8 @@
         'New-IsaacTrainer', 'Add-IsaacCallback', 'Remove-IsaacCallback', 'Get-IsaacCallback', 'Invoke-IsaacFit',
         'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
         'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
-        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot', 'Set-IsaacThreads', 'Get-IsaacEnvironment'
+        'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot', 'Set-IsaacThreads', 'Get-IsaacEnvironment',
+        'New-IsaacVisionModel', 'Lock-IsaacModel', 'Unlock-IsaacModel', 'Get-IsaacModelSummary'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

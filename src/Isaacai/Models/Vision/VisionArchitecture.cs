@@ -25,7 +25,7 @@ public sealed record VisionArchitecture(
     public static IReadOnlyList<string> Names { get; } = Catalog().Select(a => a.Name).ToArray();
 
     public static VisionArchitecture Get(string name) => name is not null && All.TryGetValue(name, out var architecture) ? architecture
-        : throw new ArgumentException($"'{name}' is not a known vision architecture; known ones are {string.Join(", ", Names)}.", nameof(name));
+        : throw new ArgumentException($"'{name}' is not a known vision architecture; known ones are {string.Join(", ", Names)}.");
 
     private static IEnumerable<VisionArchitecture> Catalog()
     {
