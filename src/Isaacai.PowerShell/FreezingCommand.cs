@@ -17,8 +17,7 @@ public abstract class FreezingCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var model = Model is PSObject wrapped ? wrapped.BaseObject : Model;
-        if (model is Trainer trainer) model = trainer.Model;
+        var model = TorchObjects.ModelOf(Model);
         if (model is not IHasParameterGroups grouped)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"Only a model split into a body and a head can be frozen, such as New-IsaacVisionModel's; {model?.GetType().FullName ?? "null"} is not."),

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Isaacai.PowerShell;
 
-/// <summary>Turns names, objects and scriptblocks users pass for losses and optimizers into engine types.</summary>
+/// <summary>Turns names, objects and scriptblocks users pass for losses, optimizers and models into engine types.</summary>
 public static class TorchObjects
 {
     public static nn.Module<Tensor, Tensor, Tensor> Loss(object value) => Unwrap(value) switch
@@ -23,6 +23,9 @@ public static class TorchObjects
             ?? throw new InvalidOperationException("The -Optimizer scriptblock must return a TorchSharp optimizer."),
         var other => throw new ArgumentException($"-Optimizer takes an optimizer name ({string.Join(", ", Optimizers.Names)}), an Isaacai.OptimizerFactory or a scriptblock; got {other?.GetType().FullName ?? "null"}."),
     };
+
+    /// <summary>What a -Model parameter that also takes a trainer means: the object itself, or the trainer's model.</summary>
+    public static object? ModelOf(object? value) => Unwrap(value) is Trainer trainer ? trainer.Model : Unwrap(value);
 
     private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }

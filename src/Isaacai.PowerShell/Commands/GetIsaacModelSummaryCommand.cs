@@ -33,8 +33,7 @@ public sealed class GetIsaacModelSummaryCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var model = Model is PSObject wrapped ? wrapped.BaseObject : Model;
-        if (model is Trainer trainer) model = trainer.Model;
+        var model = TorchObjects.ModelOf(Model);
         if (model is not nn.Module<Tensor, Tensor> module)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Model takes a model (a TorchSharp Module<Tensor, Tensor>) or a trainer; got {model?.GetType().FullName ?? "null"}."),
