@@ -117,6 +117,22 @@ public sealed class VisionModelTests(ITestOutputHelper output) : TempFolderTests
     }
 
     [Fact]
+    public void Weights_without_BatchNorm_batch_counts_load_as_PyTorch_loads_them()
+    {
+        var file = StateDicts.Read(Fixture(MobileNet));
+        var old = file.Where(kv => !kv.Key.EndsWith(".num_batches_tracked")).ToDictionary();
+        Assert.True(old.Count < file.Count);
+        var path = PathOf("old.safetensors");
+        using (var stream = File.Create(path)) Safetensors.Write(stream, old);
+        using var model = new VisionModel(new VisionModelOptions("mobilenet_v3_small", 10));
+        model.LoadPretrained(path);
+        var state = model.state_dict();
+        foreach (var (key, tensor) in old) Assert.True(tensor.bytes.SequenceEqual(state[key].bytes), $"'{key}' should be the file's");
+        Assert.Equal(0, state["features.0.1.num_batches_tracked"].item<long>());
+        foreach (var tensor in file.Values) tensor.Dispose();
+    }
+
+    [Fact]
     public void Weights_of_another_architecture_are_one_error_naming_the_file_and_keys_and_change_nothing()
     {
         using var model = new VisionModel(new VisionModelOptions("resnet18", 10));

@@ -105,7 +105,11 @@ public sealed class VisionModel : nn.Module<Tensor, Tensor>, IHasArchitecture, I
             var skipped = new[] { Spec.HeadLinear + ".weight", Spec.HeadLinear + ".bias" }
                 .Where(key => state.TryGetValue(key, out var loaded) && ours.TryGetValue(key, out var mine) && !loaded.shape.SequenceEqual(mine.shape))
                 .ToArray();
-            StateDicts.LoadInto(this, state, path, skip: skipped);
+            // Weights saved before PyTorch 0.4.1 (torchvision's first ImageNet files among them) have no BatchNorm
+            // num_batches_tracked; PyTorch loads them all the same. The count only matters to a BatchNorm without
+            // momentum, which no torchvision architecture has, so ours keep theirs.
+            var untracked = ours.Keys.Where(key => key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !state.ContainsKey(key));
+            StateDicts.LoadInto(this, state, path, skip: [.. skipped, .. untracked]);
             return skipped;
         }
         finally
