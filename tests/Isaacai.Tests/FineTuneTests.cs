@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Isaacai.Tests;
 
 /// <summary>Per-group learning rates in the optimizer, frozen parameters left alone, and fastai's fine_tune end to end.</summary>
-public sealed class FineTuneTests
+public sealed class FineTuneTests() : TempFolderTests("isaacai-finetune-")
 {
     private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
@@ -170,43 +170,33 @@ public sealed class FineTuneTests
         public override Tensor forward(Tensor x) => head.call(body.call(x));
     }
 
-    private sealed class KillAfterEpoch(int epoch) : Callback
-    {
-        public override void AfterEpoch(Trainer trainer) { if (trainer.Epoch == epoch && !trainer.Training) throw new CancelFitException(); }
-    }
-
     [Fact]
     public void A_fit_at_discriminative_rates_with_a_frozen_body_resumes_from_a_checkpoint_bit_for_bit()
     {
-        var folder = Directory.CreateTempSubdirectory("isaacai-groups-").FullName;
-        try
+        Trainer Make(long seed, string path, params Callback[] extra)
         {
-            Trainer Make(long seed, string path, params Callback[] extra)
-            {
-                Isaac.SetSeed(seed);
-                var model = new TwoPart();
-                Freezing.Freeze(model);
-                return new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(train: 40, valid: 12), 8), nn.CrossEntropyLoss(), Optimizers.Adam, model,
-                    [new BasicTrainCB(), new MetricsCB(), new OneCycleCB(0.05), new CheckpointCB(path), .. extra]) { LrMultipliers = [0.1, 1] };
-            }
-            var straight = Make(1, Path.Combine(folder, "straight.isaacckpt"));
-            Isaac.SetSeed(100);
-            straight.Fit(4);
-            var killed = Make(1, Path.Combine(folder, "run.isaacckpt"), new KillAfterEpoch(1) { Order = 30 });
-            Isaac.SetSeed(100);
-            killed.Fit(4);
-            var resumed = Make(7, Path.Combine(folder, "resumed.isaacckpt"));
-            using (var checkpoint = Checkpoints.Checkpoint.Load(Path.Combine(folder, "run.isaacckpt")))
-            {
-                Isaac.SetSeed(5);
-                resumed.Fit(4, resume: checkpoint);
-            }
-            Assert.Equal(2, resumed.Opt!.ParamGroups.Count()); // the body's BatchNorm and the head
-            Assert.Equal(0.1, resumed.Opt.ParamGroups.First().LearningRate / resumed.Opt.ParamGroups.Last().LearningRate, 9);
-            foreach (var (key, tensor) in straight.Model.state_dict())
-                Assert.True(TestData.Same(tensor, resumed.Model.state_dict()[key]), $"'{key}' equal bit for bit");
+            Isaac.SetSeed(seed);
+            var model = new TwoPart();
+            Freezing.Freeze(model);
+            return new Trainer(DataLoaders.FromDatasetDict(TestData.Synthetic(train: 40, valid: 12), 8), nn.CrossEntropyLoss(), Optimizers.Adam, model,
+                [new BasicTrainCB(), new MetricsCB(), new OneCycleCB(0.05), new CheckpointCB(path), .. extra]) { LrMultipliers = [0.1, 1] };
         }
-        finally { Directory.Delete(folder, recursive: true); }
+        var straight = Make(1, PathOf("straight.isaacckpt"));
+        Isaac.SetSeed(100);
+        straight.Fit(4);
+        var killed = Make(1, PathOf("run.isaacckpt"), new KillAfterEpoch(1) { Order = 30 });
+        Isaac.SetSeed(100);
+        killed.Fit(4);
+        var resumed = Make(7, PathOf("resumed.isaacckpt"));
+        using (var checkpoint = Checkpoints.Checkpoint.Load(PathOf("run.isaacckpt")))
+        {
+            Isaac.SetSeed(5);
+            resumed.Fit(4, resume: checkpoint);
+        }
+        Assert.Equal(2, resumed.Opt!.ParamGroups.Count()); // the body's BatchNorm and the head
+        Assert.Equal(0.1, resumed.Opt.ParamGroups.First().LearningRate / resumed.Opt.ParamGroups.Last().LearningRate, 9);
+        foreach (var (key, tensor) in straight.Model.state_dict())
+            Assert.True(TestData.Same(tensor, resumed.Model.state_dict()[key]), $"'{key}' equal bit for bit");
     }
 
     [Fact]
