@@ -116,13 +116,13 @@ public sealed class FineTuneTests() : TempFolderTests("isaacai-finetune-")
     {
         Isaac.SetSeed(42);
         var sample = FashionMnist.LoadSample();
-        using var trainIndices = arange(128);
-        using var validIndices = arange(64);
+        using var trainIndices = arange(64);
+        using var validIndices = arange(32);
         var data = new DatasetDict { ["train"] = sample["train"].Select(trainIndices), ["test"] = sample["test"].Select(validIndices) };
-        Assert.Equal([128L, 1, 28, 28], data["train"].X.shape);
+        Assert.Equal([64L, 1, 28, 28], data["train"].X.shape);
         var model = new VisionModel(new VisionModelOptions("resnet18", 10, InputChannels: 1));
         var metrics = new MetricsCB(("Accuracy", new Metrics.MulticlassAccuracy()));
-        var trainer = new Trainer(DataLoaders.FromDatasetDict(data, 32), nn.CrossEntropyLoss(), Optimizers.Adam, model, [new BasicTrainCB(), metrics]);
+        var trainer = new Trainer(DataLoaders.FromDatasetDict(data, 16), nn.CrossEntropyLoss(), Optimizers.Adam, model, [new BasicTrainCB(), metrics]);
         var recorder = new PhaseRecorder();
         var start = Snapshot(model);
 
