@@ -95,6 +95,59 @@ public sealed class VisionModelTests(ITestOutputHelper output) : TempFolderTests
         }
     }
 
+    /// <summary>
+    /// make_vision_fixtures.py's formula_tensor, computed the same way: integers, then a division by 1024 and
+    /// power-of-two scales, so every float32 is exact and both sides hold the same bits.
+    /// </summary>
+    internal static Tensor FormulaTensor(string key, long[] shape, ScalarType dtype)
+    {
+        if (dtype == ScalarType.Int64) return full(shape, 7L, dtype: ScalarType.Int64);
+        long offset = key.Select((c, j) => (long)(j + 1) * c).Sum() % 2048;
+        long n = shape.Aggregate(1L, (a, b) => a * b);
+        using var scope = NewDisposeScope();
+        var v = ((arange(n, dtype: ScalarType.Int64) * 2654435761L + offset).remainder(2048) - 1024).to_type(ScalarType.Float32) / 1024;
+        string name = key[(key.LastIndexOf('.') + 1)..];
+        if (name == "weight" && shape.Length >= 2) v = v * Math.Pow(2, -(System.Numerics.BitOperations.Log2((ulong)(n / shape[0])) >> 1));
+        else if (name is "weight" or "running_var") v = 1 + v / 4;
+        else if (name == "running_mean" || (name == "bias" && shape.Length == 1 && key.Contains("bn"))) v = v / 8;
+        else v = v / 16;
+        return v.reshape(shape).MoveToOuterDisposeScope();
+    }
+
+    // Architectures too large to commit trained weights for: every tensor set by formula, PyTorch's outputs committed.
+    [Theory]
+    [InlineData("resnet18", 3)]
+    [InlineData("resnet50", 3)]
+    [InlineData("mobilenet_v2", 3)]
+    [InlineData("mobilenet_v3_large", 3)]
+    [InlineData("resnet18", 1)]
+    public void Weights_set_by_formula_give_PyTorchs_outputs(string architecture, int channels)
+    {
+        using var model = new VisionModel(new VisionModelOptions(architecture, 10, channels));
+        using (no_grad())
+            foreach (var (key, tensor) in model.state_dict())
+            {
+                using var value = FormulaTensor(key, tensor.shape, tensor.dtype);
+                tensor.copy_(value);
+            }
+        var io = StateDicts.Read(Fixture("vision-formula-io.pt"));
+        try
+        {
+            model.eval();
+            using var _ = no_grad();
+            using var outputs = model.call(io[channels == 1 ? "inputs1" : "inputs3"]);
+            var expected = io[$"{architecture}/{channels}"];
+            using var difference = (outputs - expected).abs().max();
+            double maxError = difference.item<float>();
+            output.WriteLine($"{architecture}, {channels} channel(s), 2 images 64×64, weights by formula: max |ours − PyTorch's| = {maxError:E2}");
+            Assert.True(maxError < 1e-4, $"max error {maxError}");
+        }
+        finally
+        {
+            foreach (var tensor in io.Values) tensor.Dispose();
+        }
+    }
+
     [Fact]
     public void Pretrained_weights_for_other_classes_skip_the_head_and_keep_every_body_tensor_bit_identical()
     {
