@@ -48,14 +48,6 @@ public sealed class VisionModel : nn.Module<Tensor, Tensor>, IHasArchitecture, I
 
     public VisionModelOptions Options { get; }
 
-    private static Linear FindLinear(Dictionary<string, nn.Module<Tensor, Tensor>> children, string path)
-    {
-        var names = path.Split('.');
-        nn.Module module = children[names[0]];
-        foreach (var name in names.Skip(1)) module = module.named_children().First(c => c.name == name).module;
-        return (Linear)module;
-    }
-
     /// <summary>Where the parts of this architecture are.</summary>
     public VisionArchitecture Spec { get; }
 
@@ -117,6 +109,15 @@ public sealed class VisionModel : nn.Module<Tensor, Tensor>, IHasArchitecture, I
             foreach (var tensor in state.Values) tensor.Dispose();
             rgbFilters?.Dispose();
         }
+    }
+
+    /// <summary>The Linear at a dotted path (such as <c>classifier.3</c>) among the children.</summary>
+    private static Linear FindLinear(Dictionary<string, nn.Module<Tensor, Tensor>> children, string path)
+    {
+        var names = path.Split('.');
+        nn.Module module = children[names[0]];
+        foreach (var name in names.Skip(1)) module = module.named_children().First(c => c.name == name).module;
+        return (Linear)module;
     }
 
     /// <summary>
