@@ -61,6 +61,30 @@ Describe 'Lock-IsaacModel and Unlock-IsaacModel' {
         $params['conv1.weight'].requires_grad | Should -BeTrue
     }
 
+    It 'refuse to freeze a trainer''s model while another runspace fits it, and change nothing' {
+        $model = $ds | New-IsaacVisionModel mobilenet_v3_small
+        $t = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 16) -Model $model
+        $gate = [System.Threading.ManualResetEventSlim]::new($false)
+        $release = [System.Threading.ManualResetEventSlim]::new($false)
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $runner = [powershell]::Create(); $runner.Runspace = $runspace
+        $null = $runner.AddScript({
+                param($t, $gate, $release, $module)
+                Import-Module $module
+                Add-IsaacCallback $t before_batch { if ($_.Iter -eq 0 -and $_.Training) { $gate.Set(); $null = $release.Wait(10000) } }.GetNewClosure() -Name holder | Out-Null
+                Invoke-IsaacFit $t -Epochs 1 -ProgressAction SilentlyContinue | Measure-Object | ForEach-Object Count
+            }).AddArgument($t).AddArgument($gate).AddArgument($release).AddArgument((Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1'))
+        $handle = $runner.BeginInvoke()
+        try {
+            $gate.Wait(20000) | Should -BeTrue
+            { Lock-IsaacModel $t } | Should -Throw -ErrorId 'TrainerBusy,*'
+        }
+        finally { $release.Set() }
+        $runner.EndInvoke($handle) | Should -Be 1
+        $runner.Dispose(); $runspace.Dispose()
+        @($model.parameters() | Where-Object { -not $_.requires_grad }).Count | Should -Be 0
+    }
+
     It 'refuse a model without a body and a head' {
         { Lock-IsaacModel (New-IsaacSimpleNet 784 8 10) } | Should -Throw -ErrorId 'ModelHasNoBody,*' -ExpectedMessage '*Only a model split into a body and a head can be frozen*'
     }

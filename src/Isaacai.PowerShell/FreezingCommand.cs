@@ -24,7 +24,15 @@ public abstract class FreezingCommand : PSCmdlet
                 "ModelHasNoBody", ErrorCategory.InvalidArgument, model));
             return;
         }
-        Apply(grouped);
+        // A trainer's model is not frozen under a fit running elsewhere: its optimizer was made for the old state.
+        try
+        {
+            using (TorchObjects.Unwrap(Model) is Trainer trainer ? trainer.ClaimOrJoin() : null) Apply(grouped);
+        }
+        catch (TrainerBusyException e)
+        {
+            ThrowTerminatingError(EngineErrors.Busy(e, (Trainer)TorchObjects.Unwrap(Model)!));
+        }
         if (PassThru) WriteObject(model);
     }
 }

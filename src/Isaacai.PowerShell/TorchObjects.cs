@@ -27,5 +27,6 @@ public static class TorchObjects
     /// <summary>What a -Model parameter that also takes a trainer means: the object itself, or the trainer's model.</summary>
     public static object? ModelOf(object? value) => Unwrap(value) is Trainer trainer ? trainer.Model : Unwrap(value);
 
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+    /// <summary>The object a PowerShell value wraps.</summary>
+    public static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }
