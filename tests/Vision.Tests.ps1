@@ -18,6 +18,7 @@ Describe 'New-IsaacVisionModel' {
         $state['conv1.weight'].shape | Should -Be 64, 1, 7, 7
         $state['fc.weight'].shape | Should -Be 10, 512
         @($state.Keys) | Should -Contain 'layer1.0.bn1.running_mean'
+        ($model | Out-String) | Should -Match 'resnet18\s+10\s+1\s+11,175,370 False'
     }
 
     It 'takes sizes by hand, three channels by default, and refuses sizes that disagree with the dataset' {

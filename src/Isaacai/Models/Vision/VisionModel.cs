@@ -65,6 +65,12 @@ public sealed class VisionModel : nn.Module<Tensor, Tensor>, IHasArchitecture, I
 
     public void Unfreeze() => Freezing.Unfreeze(this);
 
+    /// <summary>Whether some parameter is frozen (after <see cref="Freeze"/>).</summary>
+    public bool IsFrozen => Freezing.IsFrozen(this);
+
+    /// <summary>How many numbers the model learns, frozen ones included.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
     public override Tensor forward(Tensor input)
     {
         if (input.dim() != 4) throw new ArgumentException($"A vision model takes images [N, C, H, W]; got a tensor of shape [{string.Join(", ", input.shape)}].");
