@@ -52,6 +52,25 @@ public sealed class FineTuneTests() : TempFolderTests("isaacai-finetune-")
         Assert.False(TestData.Same(before["classifier.3.weight"], after["classifier.3.weight"]));
     }
 
+    [Theory]
+    [InlineData("Adam")]
+    [InlineData("AdamW")]
+    [InlineData("SGD")]
+    [InlineData("RMSprop")]
+    public void A_momentum_schedule_reaches_every_parameter_group_the_steps_read(string optimizerName)
+    {
+        using var model = new VisionModel(new VisionModelOptions("mobilenet_v3_small", 3));
+        using var optimizer = Optimizers.Create(Optimizers.FromName(optimizerName), model, 0.1, [0.01, 1]);
+        OptimizerSettings.SetMomentum(optimizer, 0.5);
+        Assert.All(optimizer.ParamGroups, group => Assert.Equal(0.5, group switch
+        {
+            optim.IBetas betas => betas.Betas.Item1,
+            optim.IMomentum momentum => momentum.Momentum,
+            _ => double.NaN,
+        }));
+        Assert.Equal(0.5, OptimizerSettings.GetMomentum(optimizer));
+    }
+
     [Fact]
     public void Frozen_parameters_are_not_in_the_optimizer_so_AdamW_weight_decay_cannot_move_them()
     {

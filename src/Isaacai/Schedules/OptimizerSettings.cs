@@ -43,20 +43,28 @@ public static class OptimizerSettings
     /// <summary>Whether the optimizer has a momentum (or beta1) a schedule can move.</summary>
     public static bool HasMomentum(optim.Optimizer optimizer) => optimizer is optim.IBetas or optim.IMomentum;
 
-    public static double? GetMomentum(optim.Optimizer optimizer) => optimizer switch
+    /// <summary>The first parameter group's momentum (or beta1): the one its steps use.</summary>
+    public static double? GetMomentum(optim.Optimizer optimizer) => MomentumOf(optimizer.ParamGroups.FirstOrDefault()) ?? MomentumOf(optimizer);
+
+    private static double? MomentumOf(object? holder) => holder switch
     {
         optim.IBetas betas => betas.Betas.Item1,
         optim.IMomentum momentum => momentum.Momentum,
         _ => null,
     };
 
-    /// <summary>Sets momentum (beta1 for Adam-like optimizers); does nothing for optimizers without one.</summary>
+    /// <summary>
+    /// Sets momentum (beta1 for Adam-like optimizers) in every parameter group, and in the optimizer's defaults for
+    /// groups added later; does nothing for optimizers without one. TorchSharp's optimizer-level setter changes only
+    /// the defaults, while each step reads its group's own copy, so the groups must be set one by one.
+    /// </summary>
     public static void SetMomentum(optim.Optimizer optimizer, double momentum)
     {
-        switch (optimizer)
-        {
-            case optim.IBetas betas: betas.Betas = (momentum, betas.Betas.Item2); break;
-            case optim.IMomentum withMomentum: withMomentum.Momentum = momentum; break;
-        }
+        foreach (var holder in optimizer.ParamGroups.Cast<object>().Prepend(optimizer))
+            switch (holder)
+            {
+                case optim.IBetas betas: betas.Betas = (momentum, betas.Betas.Item2); break;
+                case optim.IMomentum withMomentum: withMomentum.Momentum = momentum; break;
+            }
     }
 }
