@@ -16,7 +16,8 @@
         'Get-IsaacDataset', 'New-IsaacDataLoaders', 'New-IsaacSimpleNet', 'New-IsaacCallback', 'Set-IsaacSeed',
         'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
         'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot', 'Set-IsaacThreads', 'Get-IsaacEnvironment',
-        'Import-IsaacImageDataset', 'Get-IsaacConfusionMatrix', 'Get-IsaacTopLoss'
+        'Import-IsaacImageDataset', 'Get-IsaacConfusionMatrix', 'Get-IsaacTopLoss',
+        'New-IsaacVisionModel', 'Lock-IsaacModel', 'Unlock-IsaacModel', 'Get-IsaacModelSummary'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

@@ -73,3 +73,8 @@ public sealed class TrainerCallbackNameCompleter : IArgumentCompleter
             .Select(n => new CompletionResult(n.Contains(' ') ? $"'{n}'" : n, n, CompletionResultType.ParameterValue, n));
     }
 }
+
+public sealed class VisionArchitectureCompleter : NameCompleter
+{
+    protected override IEnumerable<string> Names() => Isaacai.Models.Vision.VisionArchitecture.Names;
+}

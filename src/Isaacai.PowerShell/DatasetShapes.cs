@@ -8,6 +8,9 @@ internal static class DatasetShapes
     private static IDataset Train(DatasetDict dataset) => dataset.TryGetValue("train", out var train) ? train
         : throw new ArgumentException($"The dataset has no 'train' split to size a model from; its splits are: {string.Join(", ", dataset.Keys)}.");
 
+    /// <summary>One sample's input shape: <c>[C, H, W]</c> for images, <c>[features]</c> for a table.</summary>
+    public static long[] InputShape(DatasetDict dataset) => Train(dataset).InputShape;
+
     /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
     public static int FlatInputSize(DatasetDict dataset) => (int)Train(dataset).InputShape.Aggregate(1L, (a, b) => a * b);
 

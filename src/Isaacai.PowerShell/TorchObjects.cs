@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Isaacai.PowerShell;
 
-/// <summary>Turns names, objects and scriptblocks users pass for losses and optimizers into engine types.</summary>
+/// <summary>Turns names, objects and scriptblocks users pass for losses, optimizers and models into engine types.</summary>
 public static class TorchObjects
 {
     public static nn.Module<Tensor, Tensor, Tensor> Loss(object value) => Unwrap(value) switch
@@ -24,5 +24,9 @@ public static class TorchObjects
         var other => throw new ArgumentException($"-Optimizer takes an optimizer name ({string.Join(", ", Optimizers.Names)}), an Isaacai.OptimizerFactory or a scriptblock; got {other?.GetType().FullName ?? "null"}."),
     };
 
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+    /// <summary>What a -Model parameter that also takes a trainer means: the object itself, or the trainer's model.</summary>
+    public static object? ModelOf(object? value) => Unwrap(value) is Trainer trainer ? trainer.Model : Unwrap(value);
+
+    /// <summary>The object a PowerShell value wraps.</summary>
+    public static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }

@@ -191,13 +191,14 @@ public partial class Trainer
     }
 
     /// <summary>
-    /// (Re)creates <see cref="Opt"/> over the model's current parameters at this fit's learning rate. Call
-    /// it after replacing parameters (moving the model to another device does) before the first step.
+    /// (Re)creates <see cref="Opt"/> over the model's current trainable parameters at this fit's learning rate
+    /// (and <see cref="LrMultipliers"/>). Call it after replacing parameters (moving the model to another device
+    /// does) before the first step.
     /// </summary>
     public void CreateOptimizer()
     {
         Opt?.Dispose();
-        Opt = OptFunc(Model.parameters(), _fitLr);
+        Opt = Optimizers.Create(OptFunc, Model, _fitLr, LrMultipliers);
     }
 
     private void FitBody()

@@ -24,11 +24,6 @@ public sealed class CheckpointTests : IDisposable
              new EarlyStoppingCB("valid_loss", patience: 4, restoreBestWeights: true), new CheckpointCB(checkpointPath), .. extra]);
     }
 
-    private sealed class KillAfterEpoch(int epoch) : Callback
-    {
-        public override void AfterEpoch(Trainer trainer) { if (trainer.Epoch == epoch && !trainer.Training) throw new CancelFitException(); }
-    }
-
     [Fact]
     public void Three_epochs_then_a_resume_for_two_more_give_the_same_weights_as_five_straight_bit_for_bit()
     {

@@ -47,6 +47,12 @@ public abstract class TempFolderTests(string prefix) : IDisposable
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 }
 
+/// <summary>Ends the fit after the valid phase of <paramref name="epoch"/>, as a kill would (after that epoch's checkpoint).</summary>
+internal sealed class KillAfterEpoch(int epoch) : Callback
+{
+    public override void AfterEpoch(Trainer trainer) { if (trainer.Epoch == epoch && !trainer.Training) throw new CancelFitException(); }
+}
+
 /// <summary>Records every hook it sees; can throw at the n-th call of one hook.</summary>
 internal sealed class TraceCB(List<string> trace, string label = "") : Callback
 {

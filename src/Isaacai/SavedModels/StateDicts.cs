@@ -70,11 +70,18 @@ public static class StateDicts
 
     /// <summary>
     /// Copies <paramref name="state"/> into <paramref name="model"/>. Every key must be in both, with the same
-    /// shape and dtype; otherwise one error lists every difference and nothing is copied.
+    /// shape and dtype; otherwise one error lists every difference and nothing is copied. Keys in
+    /// <paramref name="skip"/> are left out on both sides (a pretrained model's head, sized for other classes):
+    /// the model keeps its own tensors there.
     /// </summary>
-    public static void LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string source)
+    public static void LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string source, IReadOnlyCollection<string>? skip = null)
     {
         var expected = model.state_dict();
+        if (skip is { Count: > 0 })
+        {
+            expected = new Dictionary<string, Tensor>(expected.Where(kv => !skip.Contains(kv.Key)));
+            state = state.Where(kv => !skip.Contains(kv.Key)).ToDictionary();
+        }
         var problems = new List<string>();
         var missing = expected.Keys.Where(k => !state.ContainsKey(k)).ToList();
         var extra = state.Keys.Where(k => !expected.ContainsKey(k)).ToList();
