@@ -71,6 +71,24 @@ Describe 'Import-IsaacImageDataset' {
     }
 }
 
+Describe 'Pretrained weights on image files' {
+    It 'switches the dataset to ImageNet statistics, fine-tunes from files and saves the statistics with the model' {
+        $ds = Import-IsaacImageDataset "$root/png" -Size 32
+        $loaders = $ds | New-IsaacDataLoaders -BatchSize 32
+        $weights = Join-Path $PSScriptRoot 'fixtures/pytorch/mobilenet_v3_small-10.pt'
+        $model = New-IsaacVisionModel mobilenet_v3_small -Dataset $ds -WeightsPath $weights
+        $ds.Images.Mean | Should -Be 0.485, 0.456, 0.406
+        $ds.Images.Std | Should -Be 0.229, 0.224, 0.225
+        $loaders.Images.Mean | Should -Be 0.485, 0.456, 0.406   # loaders made before the switch read the same files anew
+        Set-IsaacSeed 5
+        $trainer = New-IsaacTrainer -DataLoaders $loaders -Model $model
+        $records = Invoke-IsaacFit $trainer -FineTune -FreezeEpochs 1 -Epochs 1 -LearningRate 2e-3
+        $records | Should -HaveCount 2
+        Export-IsaacModel $trainer "$root/tuned.isaac"
+        (Import-IsaacModel "$root/tuned.isaac").Images.Mean | Should -Be 0.485, 0.456, 0.406
+    }
+}
+
 Describe 'Looking at an image classifier' {
     It 'names the files of the worst valid samples and draws them' {
         $ds = Import-IsaacImageDataset "$root/png" -Size 24

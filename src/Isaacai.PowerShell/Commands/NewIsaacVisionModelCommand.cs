@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Isaacai.Data;
+using Isaacai.Data.Images;
 using Isaacai.Models.Vision;
 
 namespace Isaacai.PowerShell.Commands;
@@ -58,7 +59,13 @@ public sealed class NewIsaacVisionModelCommand : PSCmdlet
             var skipped = model.LoadPretrained(path);
             WriteVerbose(skipped.Count == 0 ? $"Loaded every tensor of {path}."
                 : $"Loaded {path}; its head ({string.Join(", ", skipped)}) is sized for other classes and was left out, so the new head starts from random weights.");
-            WriteVerbose($"Pretrained weights expect images normalised with ImageNet's statistics: mean {string.Join(", ", VisionModel.ImageNetMean)}, std {string.Join(", ", VisionModel.ImageNetStd)} ([Isaacai.Models.Vision.VisionModel]::ImageNetMean, ImageNetStd).");
+            if (Dataset?.Images is { } images)
+            {
+                // The weights learnt from images normalized with ImageNet's statistics: the dataset's files now are too.
+                Dataset.Images = images.WithImageNetNormalization();
+                WriteVerbose($"The dataset's images are now normalized as the pretrained weights expect: {Dataset.Images}.");
+            }
+            else WriteVerbose($"Pretrained weights expect images normalized with ImageNet's statistics: mean {string.Join(", ", ImagePipeline.ImageNetMean)}, std {string.Join(", ", ImagePipeline.ImageNetStd)} ([Isaacai.Data.Images.ImagePipeline]::ImageNetMean, ImageNetStd); an image dataset given with -Dataset switches to them.");
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -21,7 +21,7 @@ public enum ResizeMethod
 /// </summary>
 public sealed record ImagePipeline
 {
-    /// <summary>ImageNet's channel statistics, which torchvision's pretrained weights expect.</summary>
+    /// <summary>ImageNet's channel statistics (RGB, pixels in [0, 1]), which torchvision's pretrained weights expect.</summary>
     public static IReadOnlyList<double> ImageNetMean { get; } = [0.485, 0.456, 0.406];
     public static IReadOnlyList<double> ImageNetStd { get; } = [0.229, 0.224, 0.225];
 
@@ -59,6 +59,13 @@ public sealed record ImagePipeline
     /// <summary>Floats in one prepared image.</summary>
     [JsonIgnore]
     public int SampleLength => Channels * Height * Width;
+
+    /// <summary>
+    /// The same pipeline normalized as pretrained torchvision weights expect: ImageNet's statistics, or for one
+    /// channel their averages (the weights' first filters are then summed over RGB, so a gray pixel reads as it would in colour).
+    /// </summary>
+    public ImagePipeline WithImageNetNormalization() => Channels == 3 ? WithNormalization(ImageNetMean, ImageNetStd)
+        : WithNormalization([ImageNetMean.Average()], [ImageNetStd.Average()]);
 
     /// <summary>The same pipeline with other channel statistics (ImageNet's, for pretrained weights).</summary>
     public ImagePipeline WithNormalization(IReadOnlyList<double> mean, IReadOnlyList<double> std) => new(Height, Width, Channels, Resize, mean, std);

@@ -16,10 +16,6 @@ public sealed record VisionModelOptions(string Architecture, int OutputSize, int
 /// </summary>
 public sealed class VisionModel : nn.Module<Tensor, Tensor>, IHasArchitecture, IHasParameterGroups
 {
-    /// <summary>ImageNet's per-channel mean and standard deviation (RGB, pixels in [0, 1]): what torchvision's pretrained weights expect.</summary>
-    public static IReadOnlyList<float> ImageNetMean { get; } = [0.485f, 0.456f, 0.406f];
-    public static IReadOnlyList<float> ImageNetStd { get; } = [0.229f, 0.224f, 0.225f];
-
     private readonly List<nn.Module<Tensor, Tensor>> _body = [];
     private readonly nn.Module<Tensor, Tensor>? _pool;
     private readonly nn.Module<Tensor, Tensor> _head;
