@@ -10,8 +10,9 @@
     Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
             engine library's .nupkg (for C# projects), and prints their sizes.
     Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
-            at 1, 2 and all threads, training from image files against the same images in memory
-            (-BenchCase picks one: speed, memory, threads, images), then the per-call
+            at 1, 2 and all threads, training from image files against the same images in memory,
+            resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1; -BenchCase picks one: speed,
+            memory, threads, images, resnet18), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
@@ -32,7 +33,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads', 'images')]
+    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'resnet18')]
     [string] $BenchCase = 'all'
 )
 
@@ -375,7 +376,14 @@ foreach ($name in $Task) {
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' {
-            Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
+            if ($BenchCase -ne 'resnet18') {
+                Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
+            }
+            if ($BenchCase -in 'all', 'resnet18') {
+                Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/VisionBench.ps1')
+                if ($LASTEXITCODE -ne 0) { throw "bench/VisionBench.ps1 failed with exit code $LASTEXITCODE." }
+            }
             if ($BenchCase -eq 'all') {
                 Build-Module
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out

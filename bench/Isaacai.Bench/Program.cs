@@ -32,6 +32,13 @@ if (command is "all" or "threads")
     if (command == "threads") return 0;
 }
 
+if (command == "resnet18-step")
+{
+    int Int(string name, int fallback) => int.Parse(Option(name) ?? fallback.ToString());
+    VisionStepBench.Run(Int("--steps", 10), Int("--warmup", 2), Int("--size", 64), Int("--batch", 64), Console.Out);
+    return 0;
+}
+
 if (command is "all" or "images")
 {
     ImageBench.Run(Console.Out);
