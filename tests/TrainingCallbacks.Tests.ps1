@@ -75,6 +75,31 @@ Describe 'New-IsaacCallback for the training callbacks' {
 }
 
 Describe 'Find-IsaacLearningRate' {
+    It 'suggests, by default, a rate past the first tenth of the sweep where the loss has fallen, which the README''s one-cycle recipe trains a regression with' {
+        # The steepest descent put this at 1.2e-7 to 1.45e-7, which then trained no better than predicting the mean.
+        $run = Invoke-InNewRunspace {
+            [TorchSharp.torch]::set_num_threads(1)
+            $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target body_mass_g -MissingValue Drop -WarningAction SilentlyContinue
+            $results = foreach ($seed in 2, 3) {
+                Set-IsaacSeed $seed
+                $t = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp 32) -LearningRate 0.01
+                $lr = Find-IsaacLearningRate $t
+                $at = $lr.Points | Where-Object Lr -EQ $lr.SuggestedLr
+                $fit = Invoke-IsaacFit $t -Epochs 5 -OneCycle -LearningRate $lr.SuggestedLr -ProgressAction SilentlyContinue | Select-Object -Last 1
+                [pscustomobject]@{ Seed = $seed; Lr = $lr.SuggestedLr; Valley = $lr.ValleyLr; Iteration = $at.Iteration; Fallen = $at.SmoothedLoss -lt $lr.Points[10].SmoothedLoss; ValidLoss = $fit.valid_loss }
+            }
+            $results
+            "errors: $($Error.Count)"
+        }
+        $run.Output[-1] | Should -Be 'errors: 0'
+        foreach ($result in $run.Output[0..1]) {
+            $result.Lr | Should -Be $result.Valley
+            $result.Iteration | Should -BeGreaterOrEqual 10 -Because "seed $($result.Seed): never in the sweep's first tenth"
+            $result.Fallen | Should -BeTrue -Because "seed $($result.Seed): never where the loss has not fallen"
+            $result.ValidLoss | Should -BeLessThan 0.5 -Because "seed $($result.Seed): the mean of the standardised target scores 1"
+        }
+    }
+
     It 'outputs the points and a suggestion, and leaves the weights exactly as they were' {
         $t = New-PenguinTrainer
         $before = Get-Weights $t
