@@ -250,7 +250,7 @@ Describe 'CsvLogger' {
         ($rows[0].PSObject.Properties.Name -join ',') | Should -Be 'Accuracy,train_loss,valid_loss,epoch,elapsed'
     }
 
-    It 'appends after a last line left without its newline, keeping both rows whole' {
+    It 'appends after a whole last row left without its newline, keeping both rows whole' {
         $path = Join-Path (Get-PSDrive TestDrive).Root 'open.csv'
         [IO.File]::WriteAllText($path, "Accuracy,train_loss,valid_loss,epoch,elapsed`n0.5,1,1,0,0.1")
         $t = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path -Append)
@@ -259,6 +259,51 @@ Describe 'CsvLogger' {
         $rows.Count | Should -Be 2
         $rows[0].elapsed | Should -Be '0.1'
         $rows[1].epoch | Should -Be '0'
+    }
+
+    It 'writes a row whole or not at all on a full disk, and an -Append fit takes away a row an earlier failure cut off' {
+        $disk = Join-Path (Get-PSDrive TestDrive).Root 'small-disk'
+        $null = New-Item -ItemType Directory $disk
+        $refused = & mount -t tmpfs -o size=64k tmpfs $disk 2>&1
+        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because "a full disk needs a 64 KB tmpfs, and mounting one was refused: $refused"; return }
+        try {
+            # A log whose page has 20 bytes left, on a disk with no other room: the next row (some 50 bytes) begins and cannot end.
+            $path = Join-Path $disk 'log.csv'
+            $text = "Accuracy,train_loss,valid_loss,epoch,elapsed`n"
+            while ($text.Length + 40 -le 4076) { $text += "0.5,1,1,0,0.1`n" }
+            $text += '0.5,1,1,0,' + ('1' * (4076 - $text.Length - 11)) + "`n"
+            [IO.File]::WriteAllText($path, $text)
+            $filler = [IO.FileStream]::new((Join-Path $disk 'filler'), 'Create', 'Write', 'None', 1)
+            try { while ($true) { $filler.Write([byte[]]::new(4096), 0, 4096) } } catch [IO.IOException] { } finally { $filler.Dispose() }
+            $script = {
+                param($Path)
+                $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue
+                $t = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp 8) -LearningRate 0.01 `
+                    -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback CsvLogger -Path $Path -Append)
+                $out = Invoke-IsaacFit $t -Epochs 2 -ProgressAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+                "records: $(@($out | Where-Object { $_ }).Count), errors: $($Error.Count)"
+                "$($Error[0])"
+                "$warned"
+            }
+            $full = Invoke-InNewRunspace ([scriptblock]::Create("& { $script } '$path'"))
+            $full.Output[0] | Should -Be 'records: 0, errors: 1'
+            $full.Output[1] | Should -BeLike "*CsvLoggerCB could not write epoch 0's row to $path*The file keeps the rows before it, whole.*"
+            [IO.File]::ReadAllText($path) | Should -Be $text -Because 'the row the disk cut off is taken back'
+
+            # As a full disk left a log before rows were written whole: the next -Append fit takes the cut row away.
+            Remove-Item (Join-Path $disk 'filler')
+            [IO.File]::WriteAllText($path, "Accuracy,train_loss,valid_loss,epoch,elapsed`n0.5,1.2,1.1,0,0.1`n1,1,0.002152")
+            $mended = Invoke-InNewRunspace ([scriptblock]::Create("& { $script } '$path'"))
+            $mended.Output[0] | Should -Be 'records: 2, errors: 0'
+            $mended.Output[2] | Should -Be "$path ended in a row cut off by a failed write ('1,1,0.002152', 3 of 5 fields); it was taken away before appending."
+            $rows = Import-Csv $path
+            $rows.epoch | Should -Be '0', '0', '1'
+            $rows | ForEach-Object { $_.elapsed | Should -Not -BeNullOrEmpty }
+        }
+        finally {
+            & umount $disk 2>&1 | Out-Null
+            if ($LASTEXITCODE -ne 0) { & umount -l $disk }
+        }
     }
 
     It 'logs each epoch once across a kill and a resume with -Append' {
