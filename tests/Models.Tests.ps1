@@ -188,6 +188,19 @@ Describe 'ConvertTo-IsaacDataset' {
         ($rows | ConvertTo-IsaacDataset -Target label -Feature size).Processor.Width | Should -Be 1
     }
 
+    It 'shows classes, not a mean and std, for a class target, and no statistics for category columns' {
+        $ds = $complete | ConvertTo-IsaacDataset -Target species
+        $target = $ds.Target | Out-String
+        $target | Should -Match 'Classes : Adelie, Chinstrap, Gentoo'
+        $target | Should -Not -Match 'Mean|Std'
+        $features = ($ds.Processor.Features | Out-String -Width 200) -split "`n"
+        $features | Where-Object { $_ -match '^island ' } | Should -Match '^island\s+Category\s+Biscoe, Dream, Torgersen\s*$'
+        $features | Where-Object { $_ -match '^bill_length_mm ' } | Should -Match '^bill_length_mm\s+Numeric\s+4\d\.\d+\s+\d\.\d+\s*$'
+        $regression = ($complete | ConvertTo-IsaacDataset -Target body_mass_g).Target | Out-String
+        $regression | Should -Match 'Mean\s+: 4\d{3}'
+        $regression | Should -Not -Match 'Classes'
+    }
+
     It 'names an unknown target or feature with the columns there are' {
         { $complete | ConvertTo-IsaacDataset -Target Species2 } | Should -Throw "*no column 'Species2'*species, island*"
         { $complete | ConvertTo-IsaacDataset -Target species -Feature island, beak } | Should -Throw "*no feature column 'beak'*"
