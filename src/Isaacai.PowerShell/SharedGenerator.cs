@@ -21,24 +21,28 @@ internal static class SharedGenerator
 
     public static void Seeded() => _seeded = true;
 
-    /// <summary>Counts this runspace as fitting until the result is disposed; warns when another runspace is fitting too, after a seed.</summary>
-    public static IDisposable EnterFit(Cmdlet cmdlet)
+    /// <summary>
+    /// Counts this runspace as fitting <paramref name="trainer"/> until the result is disposed; warns when another
+    /// runspace is fitting too, after a seed. A trainer already fitting is about to be refused: no fit, no warning.
+    /// </summary>
+    public static IDisposable EnterFit(Cmdlet cmdlet, Trainer trainer)
     {
+        if (trainer.IsFitting) return new Leave(null);
         var runspace = Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty;
         Fitting.AddOrUpdate(runspace, 1, (_, count) => count + 1);
         if (_seeded && Fitting.Keys.Any(other => other != runspace)) cmdlet.WriteWarning(Warning);
         return new Leave(runspace);
     }
 
-    private sealed class Leave(Guid runspace) : IDisposable
+    private sealed class Leave(Guid? runspace) : IDisposable
     {
         private int _left;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _left, 1) == 1) return;
-            Fitting.AddOrUpdate(runspace, 0, (_, count) => count - 1);
-            Fitting.TryRemove(new KeyValuePair<Guid, int>(runspace, 0));
+            if (runspace is not { } id || Interlocked.Exchange(ref _left, 1) == 1) return;
+            Fitting.AddOrUpdate(id, 0, (_, count) => count - 1);
+            Fitting.TryRemove(new KeyValuePair<Guid, int>(id, 0));
         }
     }
 }
