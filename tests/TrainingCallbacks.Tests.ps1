@@ -100,6 +100,16 @@ Describe 'Find-IsaacLearningRate' {
         }
     }
 
+    It 'says there is no suggestion when the loss never fell, rather than suggest a dip of noise' {
+        $t = New-PenguinTrainer
+        $before = Get-Weights $t
+        $e = { Find-IsaacLearningRate $t -StartLr 1e-10 -EndLr 1e-9 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'LRFinderFailed,*'
+        "$e" | Should -BeLike 'The smoothed loss never fell more than 5% below * (its value at lr *) in the LR range test up to lr * (its lowest: *), so there is no learning rate to suggest*'
+        $after = Get-Weights $t
+        for ($i = 0; $i -lt $before.Count; $i++) { $after[$i].Values | Should -Be $before[$i].Values }
+    }
+
     It 'outputs the points and a suggestion, and leaves the weights exactly as they were' {
         $t = New-PenguinTrainer
         $before = Get-Weights $t

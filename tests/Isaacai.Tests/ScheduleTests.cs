@@ -221,8 +221,13 @@ public class ScheduleTests
         var lrs = DefaultSweep();
         var rising = lrs.Select((_, i) => 2.0 + 0.01 * i).ToList();
         var error = Assert.Throws<InvalidOperationException>(() => LRFinder.Analyse(lrs, rising, rising));
-        Assert.StartsWith("The loss never fell below 2.1 (its value at lr ", error.Message); // the first point past the sweep's first tenth
-        Assert.EndsWith("so there is no learning rate to suggest: check that the model can learn from the data (inputs, targets, loss function), or raise EndLr.", error.Message);
+        Assert.StartsWith("The smoothed loss never fell more than 5% below 2.1 (its value at lr ", error.Message); // the first point past the sweep's first tenth
+        Assert.EndsWith("(its lowest: 2.1), so there is no learning rate to suggest: check that the model can learn from the data (inputs, targets, loss function), or raise EndLr.", error.Message);
+
+        // Noise is no fall: a flat loss wandering by a percent, as a sweep of rates too small to learn at gives.
+        var noise = lrs.Select((_, i) => 1.06 + 0.007 * Math.Sin(i * 1.7)).ToList();
+        error = Assert.Throws<InvalidOperationException>(() => LRFinder.Analyse(lrs, noise, noise));
+        Assert.StartsWith("The smoothed loss never fell more than 5% below", error.Message);
         var early = Assert.Throws<InvalidOperationException>(() => LRFinder.Analyse(lrs.Take(8).ToList(), rising.Take(8).ToList(), rising.Take(8).ToList(), sweepLength: 100));
         Assert.Contains("too few past the first tenth of its sweep", early.Message);
     }
