@@ -865,6 +865,7 @@ public sealed class TabularTests : IDisposable
         var table = new TabularTable(["x", "y"], rows);
         var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(table, new TabularOptions("y")));
         Assert.StartsWith("Row 10, column 'y': 'abc' is not a number", error.Message);
+        Assert.EndsWith("39 of the column's 40 values are numbers: correct the value, or use Task Classification to predict the column as a class.", error.Message);
         Assert.Equal("y", error.Column);
         var logger = new RecordingLogger();
         var dd = TabularDatasets.FromTable(table, new TabularOptions("y") { Task = TaskKind.Classification }, logger);

@@ -36,7 +36,7 @@ public static class TabularDatasets
 
         var targetName = table.Columns[target];
         var targetIntent = options.Task switch { TaskKind.Classification => ColumnIntent.Category, TaskKind.Regression => ColumnIntent.Number, _ => ColumnIntent.Infer };
-        var targetNumbers = NumbersOf(table, target, rows, targetIntent, logger);
+        var targetNumbers = NumbersOf(table, target, rows, targetIntent, logger, isTarget: true);
         var task = options.Task ?? (targetNumbers is null ? TaskKind.Classification : InferTask(rows.Select(r => (object?)targetNumbers[r])));
         if (task == TaskKind.Classification) targetNumbers = null;
         var classes = task == TaskKind.Classification ? SortedClasses(rows.Select(r => TabularValues.Text(table.Rows[r][target]))) : null;
@@ -128,7 +128,7 @@ public static class TabularDatasets
     /// to read as categories gets a warning instead. Numbers beyond float32's range are an error, since the model
     /// computes in float32 and such a value would reach it as an infinity.
     /// </summary>
-    private static double[]? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger)
+    private static double[]? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger, bool isTarget = false)
     {
         var name = table.Columns[column];
         var numbers = new double[table.Rows.Count];
@@ -153,7 +153,7 @@ public static class TabularDatasets
         if (firstOther >= 0)
         {
             if (intent == ColumnIntent.Infer && !looksNumeric) return null;
-            throw NotANumber(table, column, firstOther, present - OtherCount(table, column, rows), present, intent);
+            throw NotANumber(table, column, firstOther, present - OtherCount(table, column, rows), present, intent, isTarget);
         }
         foreach (var r in rows)
             if (Math.Abs(numbers[r]) > float.MaxValue)
@@ -167,7 +167,7 @@ public static class TabularDatasets
         rows.Count(r => !TabularValues.IsMissing(table.Rows[r][column]) && TabularValues.Read(table.Rows[r][column], out _) != CellReading.Number);
 
     /// <summary>One error for a value that is not a number in a column of numbers: what it is, where, and what would be valid.</summary>
-    private static TabularDataException NotANumber(TabularTable table, int column, int row, int numbers, int present, ColumnIntent intent)
+    private static TabularDataException NotANumber(TabularTable table, int column, int row, int numbers, int present, ColumnIntent intent, bool isTarget)
     {
         var name = table.Columns[column];
         var value = table.Rows[row][column];
@@ -178,8 +178,8 @@ public static class TabularDatasets
             CellReading.DecimalComma => $"'{text}' is not a number: numbers are read in the invariant culture, with a decimal point ({text.Replace(',', '.')}), whatever the session's culture",
             _ => $"'{text}' is not a number (numbers are read in the invariant culture, such as 1234.5; a missing value is blank, NA, N/A or NaN)",
         };
-        var remedy = intent == ColumnIntent.Number
-            ? "A regression target must be a number: correct the value, or use Task Classification to predict the column as a class."
+        var remedy = intent == ColumnIntent.Number ? "A regression target must be a number: correct the value, or use Task Classification to predict the column as a class."
+            : isTarget ? $"{numbers} of the column's {present} values are numbers: correct the value, or use Task Classification to predict the column as a class."
             : $"{numbers} of the column's {present} values are numbers: correct the value, or name the column in -Category (Categories in C#) to read it as categories.";
         return new TabularDataException($"Row {row + 1}, column '{name}': {what}. {remedy}", name, row + 1);
     }
