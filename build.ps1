@@ -96,7 +96,9 @@ function Invoke-Docs {
 # Plain text from an about topic's markdown, laid out as PlatyPS writes about topics: TOPIC and the other
 # '##' headings in capitals at the margin, text indented by 4, code by 8, no markdown marks.
 function ConvertTo-AboutText([string] $File) {
-    $lines = ((Get-Content -Raw $File) -replace "`r", '' -replace '(?s)^---\n.*?\n---\n', '').TrimEnd() -split "`n"
+    # Trimmed at the start too: Get-Help takes an about topic's synopsis from its fifth line, the one under
+    # SHORT DESCRIPTION only when TOPIC is the first line.
+    $lines = ((Get-Content -Raw $File) -replace "`r", '' -replace '(?s)^---\n.*?\n---\n', '').Trim() -split "`n"
     $fenced = $false
     $text = foreach ($line in $lines) {
         if ($line -match '^```') { $fenced = -not $fenced; continue }

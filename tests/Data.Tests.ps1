@@ -87,6 +87,42 @@ Describe 'New-IsaacDataLoaders, New-IsaacSimpleNet, Set-IsaacSeed' {
         }
         $losses[0] | Should -Be $losses[1]
     }
+
+    It 'warns a runspace that fits while another is fitting after Set-IsaacSeed: torch has one generator per process' {
+        $started = [Threading.ManualResetEventSlim]::new()
+        $release = [Threading.ManualResetEventSlim]::new()
+        $first = [powershell]::Create()
+        try {
+            # The first runspace seeds and fits, and holds its fit open until the second has fitted.
+            $null = $first.AddScript(". '$PSScriptRoot/TestHelpers.ps1'").AddStatement().AddScript({
+                param($Started, $Release)
+                Set-IsaacSeed 1
+                $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)
+                Add-IsaacCallback $t before_fit { $Started.Set(); $null = $Release.Wait(60000) }.GetNewClosure() | Out-Null
+                Invoke-IsaacFit $t -ProgressAction SilentlyContinue | Out-Null
+            }).AddArgument($started).AddArgument($release)
+            $running = $first.BeginInvoke()
+            $started.Wait(60000) | Should -BeTrue
+            $second = Invoke-InNewRunspace {
+                Set-IsaacSeed 2
+                Invoke-IsaacFit (New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)) -ProgressAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+                "$warned"
+            }
+            $release.Set()
+            $first.EndInvoke($running)
+            $second.Output | Should -Be 'Another runspace is fitting at the same time as this one, after Set-IsaacSeed: torch has one random generator per process, which the runspaces draw from in turns that depend on timing, so neither fit repeats what its seed gives alone. For reproducible fits in parallel, run each in its own process (Start-Job, or pwsh -File); in one process, fit one at a time.'
+            @($first.Streams.Warning).Count | Should -Be 0 -Because 'it started fitting alone'
+            $first.Streams.Error.Count | Should -Be 0
+        }
+        finally { $release.Set(); $first.Dispose() }
+        # One at a time, no warning.
+        $alone = Invoke-InNewRunspace {
+            Set-IsaacSeed 3
+            Invoke-IsaacFit (New-TinyTrainer -Callback (New-IsaacCallback BasicTrain)) -ProgressAction SilentlyContinue -WarningVariable warned | Out-Null
+            "warnings: $($warned.Count)"
+        }
+        $alone.Output | Should -Be 'warnings: 0'
+    }
 }
 
 Describe 'New-IsaacCallback' {

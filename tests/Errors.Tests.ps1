@@ -196,7 +196,9 @@ Describe 'Two runspaces and one trainer' {
 Describe 'Errors inside script callbacks' {
     It 'fails the fit on a .NET method failure, in a new pwsh process with the default error preference' {
         # As a user's session: a host runspace lets a statement-terminating error go on to the next statement.
-        $result = Invoke-InNewProcess @'
+        # The host shows that error, as a user sees it: captured here, not printed into the test log.
+        $shown = ''
+        $result = Invoke-InNewProcess -StandardError ([ref] $shown) @'
 $ErrorActionPreference = 'Continue'
 $trace = [System.Collections.Generic.List[string]]::new()
 $dls = New-IsaacDataLoaders (Get-IsaacDataset -Sample 40 -Seed 1) -BatchSize 16
@@ -209,6 +211,7 @@ Invoke-IsaacFit $t -ErrorVariable failures 2>$null | Out-Null   # no try {}: it 
         $result.Errors.Count | Should -Be 1
         $result.Errors[0] | Should -BeLike "The after_batch hook of callback 'Parser' failed: Exception calling `"Parse`"*"
         $result.Trace | Should -Be 'cleanup_fit'
+        $shown | Should -Match "(?s)^Invoke-IsaacFit: .*The after_batch hook of callback 'Parser' failed"
     }
 
     It 'fails the fit on Write-Error by default, and -ErrorVariable holds the error' {

@@ -5,11 +5,12 @@ Describe 'Invoke-IsaacFit' {
         $t = New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy)
         $records = @(Invoke-IsaacFit $t -Epochs 2)
         $records.Count | Should -Be 2
-        $records[0].PSObject.Properties.Name | Should -Be 'Accuracy', 'train_loss', 'valid_loss', 'epoch', 'elapsed'
+        $records[0].PSObject.Properties.Name | Should -Be 'epoch', 'train_loss', 'valid_loss', 'Accuracy', 'elapsed'
         $records.epoch | Should -Be 0, 1
         $records[0].PSObject.TypeNames[0] | Should -Be 'Isaacai.EpochRecord'
         $records[1].Accuracy | Should -BeGreaterOrEqual 0
-        $records[1].elapsed | Should -BeOfType ([timespan])
+        $records[1].elapsed | Should -BeOfType ([double]) -Because 'seconds, as a number a spreadsheet can sum'
+        $records[1].elapsed | Should -BeGreaterThan 0
     }
 
     It 'streams: the first record reaches the pipeline before the second epoch starts' {
@@ -26,8 +27,11 @@ Describe 'Invoke-IsaacFit' {
         $records = Invoke-IsaacFit $t -Epochs 3 | Tee-Object -Variable written | Export-Csv -Path $path -NoTypeInformation
         $read = Import-Csv $path
         $read.Count | Should -Be 3
-        ($read[0].PSObject.Properties.Name) | Should -Be 'Accuracy', 'train_loss', 'valid_loss', 'epoch', 'elapsed'
+        ($read[0].PSObject.Properties.Name) | Should -Be 'epoch', 'train_loss', 'valid_loss', 'Accuracy', 'elapsed'
+        (Get-Content $path -TotalCount 1) | Should -Be '"epoch","train_loss","valid_loss","Accuracy","elapsed"'
         [double]$read[2].train_loss | Should -Be $written[2].train_loss
+        $read[2].elapsed | Should -Match '^\d+(\.\d+)?(E-?\d+)?$' -Because "elapsed is seconds, not a time span's text such as 00:00:00.0312150"
+        [double]$read[2].elapsed | Should -Be $written[2].elapsed
         [int]$read[2].epoch | Should -Be 2
     }
 

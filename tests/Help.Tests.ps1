@@ -69,6 +69,11 @@ Describe 'about_Isaacai_Callbacks' {
         $text | Should -Match 'CancelBatchException'
     }
 
+    It 'has its short description as its synopsis in Get-Help''s list' {
+        $listed = Get-Help *Isaac* | Where-Object Name -EQ about_Isaacai_Callbacks
+        $listed.Synopsis | Should -Be 'How Isaacai''s training loop is made of callbacks, and how to write them in PowerShell.'
+    }
+
     It 'is plain text laid out as PlatyPS writes about topics, with no markdown marks' {
         $lines = (Get-Help about_Isaacai_Callbacks | Out-String) -split "`n" | ForEach-Object TrimEnd
         $lines | Where-Object { $_ -match '^\s*#' -or $_ -match '```' } | Should -BeNullOrEmpty

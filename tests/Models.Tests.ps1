@@ -90,6 +90,117 @@ Describe 'ConvertTo-IsaacDataset' {
         ($tables | ConvertTo-IsaacDataset -Target label).Target.Classes | Should -Be 'high', 'low'
     }
 
+    It 'stops at one value that is not a number in a column of numbers, naming the column, the row and the value' {
+        # As a user runs it: a fresh runspace, $ErrorActionPreference Continue, no try.
+        $run = Invoke-InNewRunspace {
+            $rows = Import-Csv $PenguinsCsv | Where-Object { $_.sex -ne 'NA' -and $_.bill_length_mm -ne 'NA' }
+            $rows[9].bill_depth_mm = 'abc'
+            $out = $rows | ConvertTo-IsaacDataset -Target species
+            "went on: $($null -eq $out), errors: $($Error.Count)"
+            $Error[0].FullyQualifiedErrorId
+            $Error[0].Exception.Message
+            $Error[0].TargetObject
+        }
+        $run.Output[0] | Should -Be 'went on: True, errors: 1'
+        $run.Output[1] | Should -Be 'InvalidTabularData,Isaacai.PowerShell.Commands.ConvertToIsaacDatasetCommand'
+        $run.Output[2] | Should -BeLike "Row 10, column 'bill_depth_mm': 'abc' is not a number*332 of the column's 333 values are numbers*-Category*" -Because 'one typo made 198 categories'
+        $run.Output[3] | Should -Be 'bill_depth_mm'
+    }
+
+    It 'reads a column named in -Category as categories, warning about the value that is not a number' {
+        $rows = $complete | ForEach-Object { $_.psobject.Copy() }
+        $rows[4].year = 'unknown'
+        $ds = $rows | ConvertTo-IsaacDataset -Target species -Category year -WarningVariable warned -WarningAction SilentlyContinue
+        ($ds.Processor.Features | Where-Object Name -EQ year).Categories | Should -Be '2007', '2008', '2009', 'unknown'
+        "$warned" | Should -Be "Row 5, column 'year': 'unknown' is not a number, yet 332 of the column's 333 values are; the column is read as categories, as asked."
+    }
+
+    It 'refuses decimal commas, as Export-Csv writes numbers under de-DE, instead of making a 198-class target' {
+        $file = Join-Path $TestDrive 'de-DE.csv'
+        $culture = [cultureinfo]::CurrentCulture
+        try {
+            [cultureinfo]::CurrentCulture = 'de-DE'
+            $complete | Select-Object species, @{ n = 'bill'; e = { [double] $_.bill_length_mm } }, @{ n = 'mass_kg'; e = { [double] $_.body_mass_g / 1000 } } | Export-Csv $file
+        }
+        finally { [cultureinfo]::CurrentCulture = $culture }
+        $record = { Import-Csv $file | ConvertTo-IsaacDataset -Target mass_kg } | Should -Throw -ErrorId 'InvalidTabularData,*' -PassThru
+        # The target is read first.
+        $record.Exception.Message | Should -BeLike "Row 1, column 'mass_kg': '3,75' is not a number: numbers are read in the invariant culture, with a decimal point (3.75)*"
+        $record = { Import-Csv $file | ConvertTo-IsaacDataset -Target species } | Should -Throw -ErrorId 'InvalidTabularData,*' -PassThru
+        $record.Exception.Message | Should -BeLike "Row 1, column 'bill': '39,1' is not a number*"
+    }
+
+    It 'takes Infinity for an error and NaN for a missing value, never for numbers' {
+        $rows = $complete | ForEach-Object { $_.psobject.Copy() }
+        $rows[2].flipper_length_mm = 'Infinity'
+        { $rows | ConvertTo-IsaacDataset -Target species } | Should -Throw "Row 3, column 'flipper_length_mm': 'Infinity' is not a finite number*"
+        $rows[2].flipper_length_mm = 'NaN'
+        { $rows | ConvertTo-IsaacDataset -Target species } | Should -Throw "Row 3 has no value for 'flipper_length_mm'*"
+    }
+
+    It 'refuses a number beyond float32 in the data and, at prediction, a row or a tensor that would give a NaN probability' {
+        $rows = $complete | ForEach-Object { $_.psobject.Copy() }
+        $rows[6].body_mass_g = '1e308'
+        { $rows | ConvertTo-IsaacDataset -Target species } | Should -Throw "Row 7, column 'body_mass_g': 1e308 is beyond the range of float32*"
+        $run = Invoke-InNewRunspace {
+            $complete = Import-Csv $PenguinsCsv | Where-Object { $_.sex -ne 'NA' -and $_.bill_length_mm -ne 'NA' }
+            $ds = $complete | ConvertTo-IsaacDataset -Target species
+            $trainer = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp 8) -LearningRate 0.01
+            $huge = $complete[0].psobject.Copy(); $huge.body_mass_g = '1e39'
+            $out = @($complete[1], $huge) | Invoke-IsaacPredict $trainer
+            "rows: $(@($out).Count), probability finite: $([double]::IsFinite($out[0].Probability)), errors: $($Error.Count)"
+            $Error[0].FullyQualifiedErrorId
+            $Error[0].Exception.Message
+            $Error.Clear()
+            $nan = [TorchSharp.torch]::full([long[]] (3, $ds.Processor.Width), [double]::NaN)
+            $fromTensor = Invoke-IsaacPredict $trainer $nan
+            "tensor predictions: $($null -ne $fromTensor), errors: $($Error.Count)"
+            $Error[0].FullyQualifiedErrorId
+            $Error[0].Exception.Message
+        }
+        $run.Output[0] | Should -Be 'rows: 1, probability finite: True, errors: 1'
+        $run.Output[1] | Should -Be 'InvalidRow,Isaacai.PowerShell.Commands.InvokeIsaacPredictCommand'
+        $run.Output[2] | Should -BeLike "Row 2, column 'body_mass_g': 1e39 is beyond the range of float32*"
+        $run.Output[3] | Should -Be 'tensor predictions: False, errors: 1'
+        $run.Output[4] | Should -BeLike 'PredictionFailed,*'
+        $run.Output[5] | Should -BeLike "The model's output for sample 1 (of 3; 3 samples in all) is not a finite number*"
+    }
+
+    It 'refuses two keys that differ only in case, naming both, at training and at prediction' {
+        $rows = foreach ($i in 1..20) {
+            $row = [hashtable]::new([StringComparer]::Ordinal)
+            $row.Age = $i; $row.age = 100 - $i; $row.label = @('a', 'b')[$i % 2]
+            $row
+        }
+        $record = { $rows | ConvertTo-IsaacDataset -Target label } | Should -Throw -ErrorId 'InvalidTabularData,*' -PassThru
+        $record.Exception.Message | Should -Match "The columns '(Age|age)' and '(Age|age)' differ only in case"
+        $plain = foreach ($i in 1..20) { @{ Age = $i; label = @('a', 'b')[$i % 2] } }
+        $ds = $plain | ConvertTo-IsaacDataset -Target label
+        $trainer = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 8) -Model ($ds | New-IsaacMlp 4) -LearningRate 0.01
+        $out = $rows[0] | Invoke-IsaacPredict $trainer -ErrorVariable failed -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        "$failed" | Should -Match "The keys '(Age|age)' and '(Age|age)' differ only in case"
+    }
+
+    It 'refuses a category column of more than 1000 categories, naming it and its count' {
+        $rows = foreach ($i in 1..1500) { [pscustomobject]@{ id = "p$i"; size = $i % 7; label = @('a', 'b')[$i % 2] } }
+        { $rows | ConvertTo-IsaacDataset -Target label } | Should -Throw "The column 'id' has 1500 categories, one per row as an ID has; a category column takes at most 1000*"
+        ($rows | ConvertTo-IsaacDataset -Target label -Feature size).Processor.Width | Should -Be 1
+    }
+
+    It 'shows classes, not a mean and std, for a class target, and no statistics for category columns' {
+        $ds = $complete | ConvertTo-IsaacDataset -Target species
+        $target = $ds.Target | Out-String
+        $target | Should -Match 'Classes : Adelie, Chinstrap, Gentoo'
+        $target | Should -Not -Match 'Mean|Std'
+        $features = ($ds.Processor.Features | Out-String -Width 200) -split "`n"
+        $features | Where-Object { $_ -match '^island ' } | Should -Match '^island\s+Category\s+Biscoe, Dream, Torgersen\s*$'
+        $features | Where-Object { $_ -match '^bill_length_mm ' } | Should -Match '^bill_length_mm\s+Numeric\s+4\d\.\d+\s+\d\.\d+\s*$'
+        $regression = ($complete | ConvertTo-IsaacDataset -Target body_mass_g).Target | Out-String
+        $regression | Should -Match 'Mean\s+: 4\d{3}'
+        $regression | Should -Not -Match 'Classes'
+    }
+
     It 'names an unknown target or feature with the columns there are' {
         { $complete | ConvertTo-IsaacDataset -Target Species2 } | Should -Throw "*no column 'Species2'*species, island*"
         { $complete | ConvertTo-IsaacDataset -Target species -Feature island, beak } | Should -Throw "*no feature column 'beak'*"

@@ -53,16 +53,22 @@ function Invoke-InNewRunspace([scriptblock] $Script) {
 $global:PenguinsCsv = Join-Path $env:ISAACAI_MODULE 'datasets/palmer-penguins/penguins.csv'
 
 # Runs a script in a new pwsh process that imports the built module: a new session, as a user's next one.
-# The script's last output is returned, through JSON.
-function Invoke-InNewProcess([string] $Script) {
+# The script's last output is returned, through JSON. With -StandardError, what the process wrote to stderr
+# (the errors its host showed) goes there instead of into the test log: a test that expects errors checks them.
+function Invoke-InNewProcess([string] $Script, [ref] $StandardError) {
     $file = Join-Path ([IO.Path]::GetTempPath()) "isaacai-$([guid]::NewGuid()).ps1"
+    $errors = "$file.stderr"
     Set-Content -Path $file -Value "`$ErrorActionPreference = 'Stop'; Import-Module '$env:ISAACAI_MODULE/Isaacai.psd1'; [TorchSharp.torch]::set_num_threads(1)`n$Script"
     try {
-        $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $file
-        if ($LASTEXITCODE -ne 0) { throw "The new pwsh process failed ($LASTEXITCODE): $json" }
+        if ($StandardError) {
+            $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $file 2> $errors
+            $StandardError.Value = (Get-Content -Raw $errors -ErrorAction Ignore) ?? ''
+        }
+        else { $json = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $file }
+        if ($LASTEXITCODE -ne 0) { throw "The new pwsh process failed ($LASTEXITCODE): $json $(if ($StandardError) { $StandardError.Value })" }
         $json | ConvertFrom-Json
     }
-    finally { Remove-Item $file -ErrorAction Ignore }
+    finally { Remove-Item $file, $errors -ErrorAction Ignore }
 }
 
 # A PNG's width and height, from its IHDR chunk (big-endian, bytes 16 to 23).

@@ -75,6 +75,41 @@ Describe 'New-IsaacCallback for the training callbacks' {
 }
 
 Describe 'Find-IsaacLearningRate' {
+    It 'suggests, by default, a rate past the first tenth of the sweep where the loss has fallen, which the README''s one-cycle recipe trains a regression with' {
+        # The steepest descent put this at 1.2e-7 to 1.45e-7, which then trained no better than predicting the mean.
+        $run = Invoke-InNewRunspace {
+            [TorchSharp.torch]::set_num_threads(1)
+            $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target body_mass_g -MissingValue Drop -WarningAction SilentlyContinue
+            $results = foreach ($seed in 2, 3) {
+                Set-IsaacSeed $seed
+                $t = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp 32) -LearningRate 0.01
+                $lr = Find-IsaacLearningRate $t
+                $at = $lr.Points | Where-Object Lr -EQ $lr.SuggestedLr
+                $fit = Invoke-IsaacFit $t -Epochs 5 -OneCycle -LearningRate $lr.SuggestedLr -ProgressAction SilentlyContinue | Select-Object -Last 1
+                [pscustomobject]@{ Seed = $seed; Lr = $lr.SuggestedLr; Valley = $lr.ValleyLr; Iteration = $at.Iteration; Fallen = $at.SmoothedLoss -lt $lr.Points[10].SmoothedLoss; ValidLoss = $fit.valid_loss }
+            }
+            $results
+            "errors: $($Error.Count)"
+        }
+        $run.Output[-1] | Should -Be 'errors: 0'
+        foreach ($result in $run.Output[0..1]) {
+            $result.Lr | Should -Be $result.Valley
+            $result.Iteration | Should -BeGreaterOrEqual 10 -Because "seed $($result.Seed): never in the sweep's first tenth"
+            $result.Fallen | Should -BeTrue -Because "seed $($result.Seed): never where the loss has not fallen"
+            $result.ValidLoss | Should -BeLessThan 0.5 -Because "seed $($result.Seed): the mean of the standardised target scores 1"
+        }
+    }
+
+    It 'says there is no suggestion when the loss never fell, rather than suggest a dip of noise' {
+        $t = New-PenguinTrainer
+        $before = Get-Weights $t
+        $e = { Find-IsaacLearningRate $t -StartLr 1e-10 -EndLr 1e-9 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'LRFinderFailed,*'
+        "$e" | Should -BeLike 'The smoothed loss never fell more than 5% below * (its value at lr *) in the LR range test up to lr * (its lowest: *), so there is no learning rate to suggest*'
+        $after = Get-Weights $t
+        for ($i = 0; $i -lt $before.Count; $i++) { $after[$i].Values | Should -Be $before[$i].Values }
+    }
+
     It 'outputs the points and a suggestion, and leaves the weights exactly as they were' {
         $t = New-PenguinTrainer
         $before = Get-Weights $t
@@ -225,7 +260,7 @@ Describe 'CsvLogger' {
         ($rows[0].PSObject.Properties.Name -join ',') | Should -Be 'Accuracy,train_loss,valid_loss,epoch,elapsed'
     }
 
-    It 'appends after a last line left without its newline, keeping both rows whole' {
+    It 'appends after a whole last row left without its newline, keeping both rows whole' {
         $path = Join-Path (Get-PSDrive TestDrive).Root 'open.csv'
         [IO.File]::WriteAllText($path, "Accuracy,train_loss,valid_loss,epoch,elapsed`n0.5,1,1,0,0.1")
         $t = New-PenguinTrainer -Callback (New-IsaacCallback CsvLogger -Path $path -Append)
@@ -234,6 +269,51 @@ Describe 'CsvLogger' {
         $rows.Count | Should -Be 2
         $rows[0].elapsed | Should -Be '0.1'
         $rows[1].epoch | Should -Be '0'
+    }
+
+    It 'writes a row whole or not at all on a full disk, and an -Append fit takes away a row an earlier failure cut off' {
+        $disk = Join-Path (Get-PSDrive TestDrive).Root 'small-disk'
+        $null = New-Item -ItemType Directory $disk
+        $refused = & mount -t tmpfs -o size=64k tmpfs $disk 2>&1
+        if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because "a full disk needs a 64 KB tmpfs, and mounting one was refused: $refused"; return }
+        try {
+            # A log whose page has 20 bytes left, on a disk with no other room: the next row (some 50 bytes) begins and cannot end.
+            $path = Join-Path $disk 'log.csv'
+            $text = "Accuracy,train_loss,valid_loss,epoch,elapsed`n"
+            while ($text.Length + 40 -le 4076) { $text += "0.5,1,1,0,0.1`n" }
+            $text += '0.5,1,1,0,' + ('1' * (4076 - $text.Length - 11)) + "`n"
+            [IO.File]::WriteAllText($path, $text)
+            $filler = [IO.FileStream]::new((Join-Path $disk 'filler'), 'Create', 'Write', 'None', 1)
+            try { while ($true) { $filler.Write([byte[]]::new(4096), 0, 4096) } } catch [IO.IOException] { } finally { $filler.Dispose() }
+            $script = {
+                param($Path)
+                $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue
+                $t = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp 8) -LearningRate 0.01 `
+                    -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback CsvLogger -Path $Path -Append)
+                $out = Invoke-IsaacFit $t -Epochs 2 -ProgressAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+                "records: $(@($out | Where-Object { $_ }).Count), errors: $($Error.Count)"
+                "$($Error[0])"
+                "$warned"
+            }
+            $full = Invoke-InNewRunspace ([scriptblock]::Create("& { $script } '$path'"))
+            $full.Output[0] | Should -Be 'records: 0, errors: 1'
+            $full.Output[1] | Should -BeLike "*CsvLoggerCB could not write epoch 0's row to $path*The file keeps the rows before it, whole.*"
+            [IO.File]::ReadAllText($path) | Should -Be $text -Because 'the row the disk cut off is taken back'
+
+            # As a full disk left a log before rows were written whole: the next -Append fit takes the cut row away.
+            Remove-Item (Join-Path $disk 'filler')
+            [IO.File]::WriteAllText($path, "Accuracy,train_loss,valid_loss,epoch,elapsed`n0.5,1.2,1.1,0,0.1`n1,1,0.002152")
+            $mended = Invoke-InNewRunspace ([scriptblock]::Create("& { $script } '$path'"))
+            $mended.Output[0] | Should -Be 'records: 2, errors: 0'
+            $mended.Output[2] | Should -Be "$path ended in a row cut off by a failed write ('1,1,0.002152', 3 of 5 fields); it was taken away before appending."
+            $rows = Import-Csv $path
+            $rows.epoch | Should -Be '0', '0', '1'
+            $rows | ForEach-Object { $_.elapsed | Should -Not -BeNullOrEmpty }
+        }
+        finally {
+            & umount $disk 2>&1 | Out-Null
+            if ($LASTEXITCODE -ne 0) { & umount -l $disk }
+        }
     }
 
     It 'logs each epoch once across a kill and a resume with -Append' {

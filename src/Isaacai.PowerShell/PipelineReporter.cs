@@ -71,7 +71,11 @@ internal sealed class PipelineReporter(Cmdlet cmdlet) : ITrainingReporter, ILogg
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 }
 
-/// <summary>An epoch record as a flat pipeline object with the seed's keys, for tables and Export-Csv.</summary>
+/// <summary>
+/// An epoch record as a flat pipeline object with the seed's keys, for tables and Export-Csv: epoch first (a
+/// CSV file's first column), then train_loss, valid_loss, the metrics, and elapsed in seconds as a number
+/// (a TimeSpan would be written as text such as 00:00:00.0312150).
+/// </summary>
 public static class EpochRecordObject
 {
     public const string TypeName = "Isaacai.EpochRecord";
@@ -80,7 +84,11 @@ public static class EpochRecordObject
     {
         var result = new PSObject();
         result.TypeNames.Insert(0, TypeName);
-        foreach (var (key, value) in record) result.Properties.Add(new PSNoteProperty(key, value));
+        result.Properties.Add(new PSNoteProperty("epoch", record.Epoch));
+        result.Properties.Add(new PSNoteProperty("train_loss", record.TrainLoss));
+        result.Properties.Add(new PSNoteProperty("valid_loss", record.ValidLoss));
+        foreach (var (name, value) in record.Metrics) result.Properties.Add(new PSNoteProperty(name, value));
+        result.Properties.Add(new PSNoteProperty("elapsed", record.Elapsed.TotalSeconds));
         return result;
     }
 }

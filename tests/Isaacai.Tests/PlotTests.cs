@@ -84,6 +84,35 @@ public sealed class PlotTests() : TempFolderTests("isaacai-plots-")
     }
 
     [Fact]
+    public void The_metrics_plot_starts_both_axes_at_zero_so_an_Rmse_does_not_sit_exactly_on_its_loss()
+    {
+        // Two epochs of a regression: autoscaled, each axis would put both curves from corner to corner, on the same pixels.
+        var records = new[]
+        {
+            new EpochRecord([new("Rmse", 620.0), new("Mae", 480.0)], 0.9, 0.55, 0, TimeSpan.FromSeconds(1)),
+            new EpochRecord([new("Rmse", 410.0), new("Mae", 300.0)], 0.3, 0.24, 1, TimeSpan.FromSeconds(1)),
+        };
+        using var plot = TrainingPlots.MetricsPlot(records);
+        Assert.Equal(0, plot.Axes.Left.Min);
+        Assert.InRange(plot.Axes.Left.Max, 620, 700);
+        Assert.Equal(0, plot.Axes.Right.Min);
+        Assert.InRange(plot.Axes.Right.Max, 0.9, 1.0);
+        // Where the last Rmse and valid loss are drawn, as a share of their axis's height: no longer the same.
+        double rmse = 410 / plot.Axes.Left.Max, valid = 0.24 / plot.Axes.Right.Max;
+        Assert.True(Math.Abs(rmse - valid) > 0.2, $"Rmse at {rmse:P0} of its axis, valid loss at {valid:P0}");
+    }
+
+    [Fact]
+    public void The_lr_finder_plot_says_it_draws_the_smoothed_loss()
+    {
+        var lrs = new[] { 1e-5, 1e-4, 1e-3, 1e-2 };
+        using var plot = TrainingPlots.LearningRateFinderPlot(lrs, [2.0, 1.9, 1.2, 3.0], 1e-3);
+        var legend = plot.GetPlottables().SelectMany(p => p.LegendItems).Select(i => i.LabelText).Where(t => !string.IsNullOrEmpty(t)).ToList();
+        Assert.Equal(["smoothed loss", "suggested 1e-3"], legend);
+        Assert.Equal("smoothed loss", plot.Axes.Left.Label.Text);
+    }
+
+    [Fact]
     public void The_learning_rate_plot_draws_one_point_per_train_batch()
     {
         var (_, tracking, _) = Fitted();

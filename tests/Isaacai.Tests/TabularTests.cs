@@ -159,7 +159,8 @@ public sealed class TabularTests : IDisposable
     [Fact]
     public void Table_rejects_duplicate_columns_and_ragged_rows()
     {
-        Assert.Contains("'A' appears twice", Assert.Throws<ArgumentException>(() => new TabularTable(["a", "A"], [])).Message);
+        Assert.Contains("'a' appears twice", Assert.Throws<ArgumentException>(() => new TabularTable(["a", "a"], [])).Message);
+        Assert.Contains("'a' and 'A' differ only in case", Assert.Throws<ArgumentException>(() => new TabularTable(["a", "A"], [])).Message);
         Assert.Contains("Row 2 has 1 values", Assert.Throws<ArgumentException>(() => new TabularTable(["a", "b"], [["1", "2"], ["3"]])).Message);
     }
 
@@ -242,7 +243,7 @@ public sealed class TabularTests : IDisposable
         var rows = Enumerable.Range(0, 12).Select(i => new object?[]
         {
             (i + 1).ToString(CultureInfo.InvariantCulture),   // all numbers → numeric
-            i == 5 ? "x" : $"{i}.5",                          // one text value → category
+            i % 4 == 0 ? $"{i}.5" : $"s{i}",                  // mostly text, a few numbers → category
             i == 3 ? "NA" : $"{i * 2}",                       // numbers and a missing value → numeric
             i % 2 == 0 ? 1 : 2.5,                             // .NET numbers → numeric
             i % 3 == 0 ? "yes" : "no",
@@ -252,7 +253,7 @@ public sealed class TabularTests : IDisposable
 
         Assert.Equal(["a", "b", "c", "d"], processor.FeatureNames);
         Assert.Equal([FeatureKind.Numeric, FeatureKind.Category, FeatureKind.Numeric, FeatureKind.Numeric], processor.Features.Select(f => f.Kind));
-        Assert.Equal(12, processor.Features[1].Categories.Count); // 11 numbers-as-text and "x", every row's value
+        Assert.Equal(12, processor.Features[1].Categories.Count); // 3 numbers-as-text and 9 texts, every row's value
         Assert.Equal(1 + 12 + 1 + 1, processor.Width);
     }
 
@@ -372,7 +373,7 @@ public sealed class TabularTests : IDisposable
         Assert.Equal(["C", "a", "b"], dd.Target!.Classes);
 
         var mixed = new[] { "10", "2", "x", "10", "2", "x" };
-        dd = TabularDatasets.FromTable(new TabularTable(["x", "t"], mixed.Select((t, i) => new object?[] { $"{i}", t }).ToList()), new TabularOptions("t"));
+        dd = TabularDatasets.FromTable(new TabularTable(["x", "t"], mixed.Select((t, i) => new object?[] { $"{i}", t }).ToList()), new TabularOptions("t") { Task = TaskKind.Classification });
         Assert.Equal(["10", "2", "x"], dd.Target!.Classes);
     }
 
@@ -778,6 +779,199 @@ public sealed class TabularTests : IDisposable
         Assert.Equal(["train", "valid"], fromTensors.Keys);
         fromTensors.WithProcessor(dd.Processor);
         Assert.Same(dd.Processor.Target, fromTensors.Target);
+    }
+
+    // ---------------------------------------------------------------- values that are not what the column is
+
+    /// <summary>Twelve rows: an id, a column "n" of numbers (1.5, 2.5, …) with <paramref name="odd"/> at row 6, and a class.</summary>
+    private static TabularTable NumbersWith(object? odd, int oddRow = 6) => new(["id", "n", "y"],
+        Enumerable.Range(0, 12).Select(i => new object?[] { Id(i), i == oddRow - 1 ? odd : $"{i}.5", i % 2 == 0 ? "even" : "odd" }).ToList());
+
+    [Theory]
+    [InlineData("abc", "'abc' is not a number")]
+    [InlineData("Infinity", "'Infinity' is not a finite number")]
+    [InlineData("-Infinity", "'-Infinity' is not a finite number")]
+    [InlineData("1e400", "'1e400' is not a finite number")]
+    [InlineData("3,5", "'3,5' is not a number: numbers are read in the invariant culture, with a decimal point (3.5)")]
+    public void One_value_that_is_not_a_number_in_a_column_of_numbers_is_an_error_naming_column_row_and_value(string odd, string expected)
+    {
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(NumbersWith(odd), new TabularOptions("y")));
+        Assert.StartsWith($"Row 6, column 'n': {expected}", error.Message);
+        Assert.Contains("11 of the column's 12 values are numbers", error.Message);
+        Assert.Contains("Categories", error.Message); // what to do if the column really holds categories
+        Assert.Equal("n", error.Column);
+        Assert.Equal(6, error.Row);
+    }
+
+    [Fact]
+    public void An_infinite_double_is_never_a_number_and_a_NaN_double_is_a_missing_value()
+    {
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(NumbersWith(double.PositiveInfinity, 3), new TabularOptions("y")));
+        Assert.StartsWith("Row 3, column 'n': 'Infinity' is not a finite number", error.Message);
+        error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(NumbersWith(double.NaN, 3), new TabularOptions("y")));
+        Assert.StartsWith("Row 3 has no value for 'n'", error.Message);
+        var filled = TabularDatasets.FromTable(NumbersWith("NaN", 3), new TabularOptions("y") { MissingValue = MissingValuePolicy.Mean });
+        Assert.Equal(FeatureKind.Numeric, filled.Processor!.Features[1].Kind);
+    }
+
+    [Fact]
+    public void Decimal_commas_under_de_DE_are_an_error_not_198_categories_or_classes()
+    {
+        var saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+            // As Export-Csv writes doubles under de-DE: a decimal comma where there is a fraction, none where there is not.
+            var rows = Enumerable.Range(0, 200).Select(i => new object?[] { (i * 0.25 + 1).ToString(CultureInfo.CurrentCulture), i % 3 == 0 ? "a" : "b", (i * 1.5).ToString(CultureInfo.CurrentCulture) }).ToList();
+            var table = new TabularTable(["x", "c", "y"], rows);
+            var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(table, new TabularOptions("y")));
+            Assert.StartsWith("Row 2, column 'y': '1,5' is not a number: numbers are read in the invariant culture, with a decimal point (1.5)", error.Message);
+            error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(table, new TabularOptions("c")));
+            Assert.StartsWith("Row 2, column 'x': '1,25' is not a number", error.Message);
+        }
+        finally { CultureInfo.CurrentCulture = saved; }
+    }
+
+    [Fact]
+    public void A_column_named_among_the_categories_is_read_as_categories_with_a_warning_naming_the_odd_value()
+    {
+        var logger = new RecordingLogger();
+        var dd = TabularDatasets.FromTable(NumbersWith("abc"), new TabularOptions("y") { Categories = ["N"] }, logger);
+        Assert.Equal(FeatureKind.Category, dd.Processor!.Features[1].Kind);
+        Assert.Equal(12, dd.Processor.Features[1].Categories.Count);
+        Assert.Equal("Row 6, column 'n': 'abc' is not a number, yet 11 of the column's 12 values are; the column is read as categories, as asked.", Assert.Single(logger.Warnings));
+
+        // Numbers alone as categories (codes, say) need no warning; a column that is not a feature cannot be one.
+        logger = new RecordingLogger();
+        dd = TabularDatasets.FromTable(NumbersWith("7.5"), new TabularOptions("y") { Categories = ["n"] }, logger);
+        Assert.Equal(FeatureKind.Category, dd.Processor!.Features[1].Kind);
+        Assert.Empty(logger.Warnings);
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(NumbersWith("7.5"), new TabularOptions("y") { Features = ["id"], Categories = ["n"] }));
+        Assert.Contains("'n' is named as a category column but is not a feature", error.Message);
+    }
+
+    [Fact]
+    public void Text_with_a_few_numbers_among_it_is_still_a_category_column()
+    {
+        var rows = Enumerable.Range(0, 12).Select(i => new object?[] { i % 4 == 0 ? "1" : new[] { "S", "M", "L" }[i % 3], i % 2 == 0 ? "a" : "b" }).ToList();
+        var dd = TabularDatasets.FromTable(new TabularTable(["size", "y"], rows), new TabularOptions("y"));
+        Assert.Equal(FeatureKind.Category, dd.Processor!.Features[0].Kind);
+    }
+
+    [Fact]
+    public void A_numeric_target_with_one_text_value_is_an_error_unless_classes_are_asked_for_which_warns()
+    {
+        var rows = Enumerable.Range(0, 40).Select(i => new object?[] { $"{i}", i == 9 ? "abc" : $"{i % 8 * 1.5}" }).ToList();
+        var table = new TabularTable(["x", "y"], rows);
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(table, new TabularOptions("y")));
+        Assert.StartsWith("Row 10, column 'y': 'abc' is not a number", error.Message);
+        Assert.EndsWith("39 of the column's 40 values are numbers: correct the value, or use Task Classification to predict the column as a class.", error.Message);
+        Assert.Equal("y", error.Column);
+        var logger = new RecordingLogger();
+        var dd = TabularDatasets.FromTable(table, new TabularOptions("y") { Task = TaskKind.Classification }, logger);
+        Assert.Equal(9, dd.Target!.Classes.Count); // eight numbers and 'abc'
+        Assert.StartsWith("Row 10, column 'y': 'abc' is not a number, yet 39", Assert.Single(logger.Warnings));
+    }
+
+    [Fact]
+    public void Values_beyond_float32_are_an_error_naming_column_and_row_in_a_feature_and_a_target()
+    {
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(NumbersWith("1e308", 4), new TabularOptions("y")));
+        Assert.StartsWith("Row 4, column 'n': 1e308 is beyond the range of float32", error.Message);
+        Assert.Equal(4, error.Row);
+
+        var rows = Enumerable.Range(0, 30).Select(i => new object?[] { $"{i}", i == 7 ? -1e39 : i * 1.5 }).ToList();
+        error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(new TabularTable(["x", "y"], rows), new TabularOptions("y")));
+        Assert.StartsWith("Row 8, column 'y': -1E+39 is beyond the range of float32", error.Message);
+    }
+
+    [Fact]
+    public void Statistics_of_the_largest_float32_values_are_finite_and_standardise_them_within_float32()
+    {
+        // Squares of 3e38 overflow float32 (and a naive float sum), not the scaled double statistics.
+        var rows = Enumerable.Range(0, 40).Select(i => new object?[] { i % 2 == 0 ? "3e38" : "-3.2e38", i % 2 == 0 ? "a" : "b" }).ToList();
+        var dd = TabularDatasets.FromTable(new TabularTable(["n", "y"], rows), new TabularOptions("y"));
+        var n = dd.Processor!.Features[0];
+        Assert.True(double.IsFinite(n.Mean) && double.IsFinite(n.Std), $"mean {n.Mean}, std {n.Std}");
+        Assert.Equal(-0.1e38, n.Mean, 1e24);
+        Assert.Equal(3.1e38, n.Std, 1e24);
+        using var finite = dd["train"].Tensors().X.isfinite().all();
+        Assert.True(finite.item<bool>());
+    }
+
+    [Fact]
+    public void Encoding_refuses_a_value_beyond_float32_raw_or_standardised_so_no_infinity_reaches_the_model()
+    {
+        // Numbers a thousandth apart: a std of about 0.003.
+        var rows = Enumerable.Range(0, 12).Select(i => new object?[] { $"{i}e-3", i % 2 == 0 ? "a" : "b" }).ToList();
+        var p = TabularDatasets.FromTable(new TabularTable(["n", "y"], rows), new TabularOptions("y")).Processor!;
+        var row = new float[p.Width];
+        var error = Assert.Throws<TabularDataException>(() => p.EncodeRow([1e39], 3, row));
+        Assert.StartsWith("Row 3, column 'n': 1E+39 is beyond the range of float32", error.Message);
+        error = Assert.Throws<TabularDataException>(() => p.EncodeRow(["3e38"], 4, row)); // within float32, but some 1e41 standard deviations out
+        Assert.Contains("once standardised with the training mean and std", error.Message);
+        error = Assert.Throws<TabularDataException>(() => p.EncodeRow(["Infinity"], 5, row));
+        Assert.StartsWith("Row 5, column 'n': 'Infinity' is not a finite number", error.Message);
+    }
+
+    [Fact]
+    public void Predictions_of_a_NaN_or_infinite_output_are_an_error_naming_the_sample_never_a_NaN_probability()
+    {
+        var predictor = new Inference.Predictor(nn.Identity(), TargetSpec.Classification("t", ["a", "b"]));
+        using var outputs = tensor(new float[] { 1, 2, float.NaN, 0, 3, 4, 0, float.PositiveInfinity }, [4, 2]);
+        var error = Assert.Throws<InvalidOperationException>(() => predictor.Decode(outputs));
+        Assert.StartsWith("The model's output for sample 2 (of 4; 2 samples in all) is not a finite number", error.Message);
+        var regression = new Inference.Predictor(nn.Identity(), TargetSpec.Regression("t", 5, 2));
+        using var one = tensor(new float[] { 1, float.NaN }, [2, 1]);
+        Assert.StartsWith("The model's output for sample 2 (of 2)", Assert.Throws<InvalidOperationException>(() => regression.Decode(one)).Message);
+        using var fine = tensor(new float[] { 1, 2 }, [1, 2]);
+        Assert.Equal("b", predictor.Decode(fine)[0].Value);
+    }
+
+    [Fact]
+    public void Columns_differing_only_in_case_are_refused_naming_both_never_merged()
+    {
+        var records = new[]
+        {
+            new Dictionary<string, object?>(StringComparer.Ordinal) { ["Age"] = 1, ["age"] = 2, ["y"] = "a" },
+            new Dictionary<string, object?>(StringComparer.Ordinal) { ["Age"] = 3, ["age"] = 4, ["y"] = "b" },
+        };
+        var error = Assert.Throws<TabularDataException>(() => TabularTable.FromRecords(records));
+        Assert.Equal("The columns 'Age' and 'age' differ only in case; columns are matched ignoring case, so they would be one. Rename one of them.", error.Message);
+        Assert.Equal("age", error.Column);
+        // Across records, as PowerShell's property names, one column: see FromRecords_takes_columns_in_first_seen_order….
+    }
+
+    // ---------------------------------------------------------------- many categories
+
+    private static TabularTable ManyCategories(int categories, int rows) => new(["code", "y"],
+        Enumerable.Range(0, rows).Select(i => new object?[] { $"c{i % categories}", i % 2 == 0 ? "a" : "b" }).ToList());
+
+    [Fact]
+    public void A_category_column_beyond_the_limit_is_refused_naming_the_column_and_its_count()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(50_000, 50_000), new TabularOptions("y")));
+        Assert.Equal($"The column 'code' has 50000 categories, one per row as an ID has; a category column takes at most {TabularDatasets.MaxCategories}, one model input each. Leave the column out (name the features to use), or group its values into fewer categories.", error.Message);
+        Assert.Equal("code", error.Column);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}");
+        error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(TabularDatasets.MaxCategories + 1, 3000), new TabularOptions("y")));
+        Assert.StartsWith($"The column 'code' has {TabularDatasets.MaxCategories + 1} categories; a category column takes at most", error.Message);
+    }
+
+    [Fact]
+    public void At_the_limit_the_encoding_is_one_hot_rows_times_categories_held_once()
+    {
+        var dd = TabularDatasets.FromTable(ManyCategories(TabularDatasets.MaxCategories, 4000), new TabularOptions("y"));
+        var p = dd.Processor!;
+        Assert.Equal(TabularDatasets.MaxCategories, p.Width);
+        var x = dd["train"].Tensors().X;
+        using var sums = x.sum(1);
+        using var ones = sums.eq(1).all();
+        Assert.True(ones.item<bool>());
+        // An unknown category's error lists the first 20 known ones, not a thousand.
+        var error = Assert.Throws<TabularDataException>(() => p.EncodeRow(["zzz"], 1, new float[p.Width]));
+        Assert.EndsWith($"and {TabularDatasets.MaxCategories - 20} more.", error.Message);
     }
 
     // ---------------------------------------------------------------- the penguins

@@ -26,6 +26,11 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Feature { get; set; }
 
+    /// <summary>Feature columns to read as categories even when their values are numbers.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Category { get; set; }
+
     [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double ValidFraction { get; set; } = 0.2;
@@ -49,6 +54,7 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
         var options = new TabularOptions(Target)
         {
             Features = Feature,
+            Categories = Category,
             ValidFraction = ValidFraction,
             Seed = Seed,
             Task = MyInvocation.BoundParameters.ContainsKey(nameof(Task)) ? Task : null,

@@ -47,6 +47,7 @@ public sealed class FindIsaacLearningRateCommand : PSCmdlet, IDisposable
         try
         {
             using var finder = new LRFinderCB(StartLr, EndLr, Iterations, StopDivergence);
+            using var fitting = SharedGenerator.EnterFit(this, Trainer); // the test shuffles, from torch's one generator
             var result = LRFinder.Run(Trainer, finder, _stop.Token, new PipelineReporter(this)); // the test's epochs are not results: only messages are written
             WriteVerbose($"LR range test: {result.Points.Count} batches from {result.Points[0].Lr:G3} to {result.Points[^1].Lr:G3}; steepest descent at {result.SteepLr:G3}, valley at {result.ValleyLr:G3}.");
             if (PlotPath is not null) WritePlot(result, SessionState.Path.GetUnresolvedProviderPathFromPSPath(PlotPath));

@@ -67,6 +67,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
         var reporter = new PipelineReporter(this);
         var progress = ProgressIsShown() && !Trainer.Callbacks.OfType<ProgressCB>().Any() ? new ProgressCB() : null;
         var forThisFit = new Callback?[] { progress, oneCycle }.OfType<Callback>().ToList();
+        using var fitting = SharedGenerator.EnterFit(this, Trainer);
         try
         {
             Trainer.Fit(Epochs, train: !NoTrain, valid: !NoValid, lr, _stop.Token, forThisFit, reporter, reporter, checkpoint);

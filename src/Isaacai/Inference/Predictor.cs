@@ -122,6 +122,7 @@ public sealed class Predictor
         if (n == 0) return [];
         using var scope = NewDisposeScope();
         var flat = outputs.reshape(n, -1);
+        if (Target is not null) ThrowIfNotFinite(flat);
         if (Target is { Task: TaskKind.Classification } target)
         {
             if (flat.shape[1] != target.Classes.Count)
@@ -146,6 +147,18 @@ public sealed class Predictor
             return values.Select(v => new Prediction(v * numeric.Std + numeric.Mean)).ToList();
         }
         return Enumerable.Range(0, (int)n).Select(i => new Prediction(values.AsSpan(i * width, width).ToArray())).ToList();
+    }
+
+    /// <summary>Called inside <see cref="Decode"/>'s dispose scope. A NaN output would come back as a class with probability NaN, or a NaN number: an error instead, naming the first such sample.</summary>
+    private static void ThrowIfNotFinite(Tensor flat)
+    {
+        using var finite = flat.isfinite().all(1);
+        using var bad = finite.logical_not().nonzero();
+        if (bad.shape[0] == 0) return;
+        long first = bad[0, 0].item<long>();
+        throw new InvalidOperationException(
+            $"The model's output for sample {first + 1} (of {flat.shape[0]}{(bad.shape[0] > 1 ? $"; {bad.shape[0]} samples in all" : "")}) is not a finite number, so it has no prediction: " +
+            "its inputs hold a NaN or an infinity, or values too large for float32, or the model's weights are not finite.");
     }
 
     public override string ToString() => $"Predictor({Model.GetName()}; {(Target is null ? "raw outputs" : $"target {Target}")})";

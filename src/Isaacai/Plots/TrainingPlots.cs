@@ -90,10 +90,21 @@ public static class TrainingPlots
     /// </summary>
     public static void SaveMetrics(IReadOnlyList<EpochRecord> records, string path, int width = DefaultWidth, int height = DefaultHeight)
     {
+        using var plot = MetricsPlot(records);
+        Save(plot, path, width, height);
+    }
+
+    /// <summary>
+    /// The plot <see cref="SaveMetrics"/> writes, for a caller to change before saving it. Both axes start at 0
+    /// (or below, for negative values): two axes that each fitted their own range would draw any two curves of
+    /// two epochs, and an Rmse beside its own MSE loss, on exactly the same pixels.
+    /// </summary>
+    public static Plot MetricsPlot(IReadOnlyList<EpochRecord> records)
+    {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0)
             throw new InvalidOperationException("Nothing to plot: there are no epoch records. Run a fit first (MetricsCB or TrackingCB records one per epoch).");
-        using var plot = NewPlot("Metrics per epoch", "epoch", "metric value");
+        var plot = NewPlot("Metrics per epoch", "epoch", "metric value");
         var epochs = records.Select(r => (double)r.Epoch).ToList();
         var names = records.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
         var palette = new ScottPlot.Palettes.Category10();
@@ -106,16 +117,31 @@ public static class TrainingPlots
         bool hasMetrics = names.Count > 0;
         var lossAxis = hasMetrics ? plot.Axes.Right : plot.Axes.Left;
         lossAxis.Label.Text = "loss";
+        var losses = new List<double>();
         foreach (var (color, label, loss) in new[] { (TrainColor, "train loss", (Func<EpochRecord, double?>)(r => r.TrainLoss)), (ValidColor, "valid loss", r => r.ValidLoss) })
         {
             if (records.All(r => loss(r) is null)) continue;
-            var line = AddEpochLine(plot, epochs, records.Select(r => loss(r) ?? double.NaN).ToList(), color, label + (hasMetrics ? " (right axis)" : ""), MarkerShape.FilledSquare);
+            var values = records.Select(r => loss(r) ?? double.NaN).ToList();
+            losses.AddRange(values);
+            var line = AddEpochLine(plot, epochs, values, color, label + (hasMetrics ? " (right axis)" : ""), MarkerShape.FilledSquare);
             line.LinePattern = hasMetrics ? LinePattern.Dashed : LinePattern.Solid;
             line.Axes.YAxis = lossAxis;
         }
+        if (hasMetrics) FromZero(plot, plot.Axes.Left, records.SelectMany(r => r.Metrics.Values));
+        FromZero(plot, lossAxis, losses);
         if (!hasMetrics) plot.Title("Loss per epoch");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        Save(plot, path, width, height);
+        return plot;
+    }
+
+    /// <summary>The axis from 0 (or the lowest value, if below) to a little above the highest finite value.</summary>
+    private static void FromZero(Plot plot, ScottPlot.IYAxis axis, IEnumerable<double> values)
+    {
+        var finite = values.Where(double.IsFinite).ToList();
+        if (finite.Count == 0) return;
+        double low = Math.Min(0, finite.Min()), high = Math.Max(0, finite.Max());
+        double margin = high > low ? 0.05 * (high - low) : 1;
+        plot.Axes.SetLimitsY(low < 0 ? low - margin : 0, high + margin, axis);
     }
 
     /// <summary>The learning rate of each train batch against batches seen (<see cref="TrackingCB.Lrs"/>).</summary>
@@ -132,15 +158,23 @@ public static class TrainingPlots
     }
 
     /// <summary>
-    /// Loss against learning rate on a log-10 axis, as a learning-rate finder measured them, with the
-    /// suggested learning rate marked by a labelled vertical line.
+    /// The smoothed loss against learning rate on a log-10 axis, as a learning-rate finder measured them, with
+    /// the suggested learning rate marked by a labelled vertical line.
     /// </summary>
-    public static void SaveLearningRateFinder(IReadOnlyList<double> lrs, IReadOnlyList<double> losses, double? suggestedLr, string path, int width = DefaultWidth, int height = DefaultHeight)
+    public static void SaveLearningRateFinder(IReadOnlyList<double> lrs, IReadOnlyList<double> smoothedLosses, double? suggestedLr, string path, int width = DefaultWidth, int height = DefaultHeight)
     {
+        using var plot = LearningRateFinderPlot(lrs, smoothedLosses, suggestedLr);
+        Save(plot, path, width, height);
+    }
+
+    /// <summary>The plot <see cref="SaveLearningRateFinder"/> writes, for a caller to change before saving it.</summary>
+    public static Plot LearningRateFinderPlot(IReadOnlyList<double> lrs, IReadOnlyList<double> smoothedLosses, double? suggestedLr)
+    {
+        var losses = smoothedLosses;
         ArgumentNullException.ThrowIfNull(lrs);
         ArgumentNullException.ThrowIfNull(losses);
         if (lrs.Count != losses.Count)
-            throw new ArgumentException($"The learning rates and losses must pair up: there are {lrs.Count} learning rates and {losses.Count} losses.", nameof(losses));
+            throw new ArgumentException($"The learning rates and losses must pair up: there are {lrs.Count} learning rates and {losses.Count} losses.", nameof(smoothedLosses));
         if (lrs.Count == 0)
             throw new InvalidOperationException("Nothing to plot: the learning-rate finder recorded no points.");
         int bad = lrs.ToList().FindIndex(lr => !(lr > 0 && double.IsFinite(lr)));
@@ -148,9 +182,9 @@ public static class TrainingPlots
             throw new ArgumentOutOfRangeException(nameof(lrs), lrs[bad], $"Learning rate {bad} is {lrs[bad]}; every learning rate must be a finite number above 0, for a log-10 axis.");
         if (suggestedLr is { } s && (!(s > 0) || !double.IsFinite(s)))
             throw new ArgumentOutOfRangeException(nameof(suggestedLr), s, "The suggested learning rate must be a finite number above 0, or null for none.");
-        using var plot = NewPlot("Learning rate finder", "learning rate (log scale)", "loss");
+        var plot = NewPlot("Learning rate finder", "learning rate (log scale)", "smoothed loss");
         var logLrs = lrs.Select(Math.Log10).ToList();
-        AddLine(plot, logLrs, losses, TrainColor, "loss", width: 2);
+        AddLine(plot, logLrs, losses, TrainColor, "smoothed loss", width: 2);
         if (suggestedLr is { } suggestion)
         {
             double x = Math.Log10(suggestion);
@@ -169,7 +203,7 @@ public static class TrainingPlots
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             LabelFormatter = exponent => LrLabel(Math.Pow(10, exponent)),
         };
-        Save(plot, path, width, height);
+        return plot;
     }
 
     private static void RequireTrainBatches(TrackingCB tracking)

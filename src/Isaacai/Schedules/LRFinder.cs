@@ -1,3 +1,4 @@
+using System.Globalization;
 using Isaacai.Callbacks;
 using Microsoft.Extensions.Logging;
 
@@ -7,14 +8,19 @@ namespace Isaacai.Schedules;
 public readonly record struct LRFinderPoint(int Iteration, double Lr, double Loss, double SmoothedLoss);
 
 /// <summary>
-/// What an LR range test found: its points and two suggestions, as fastai's lr_find gives. Steep is where
-/// the smoothed loss falls fastest against log(lr); Valley is fastai's default: the middle of the longest
-/// stretch over which the loss keeps falling, a little further on.
+/// What an LR range test found: its points and two suggestions, as fastai's lr_find gives, both looked for
+/// past the sweep's first tenth. Steep is where the smoothed loss falls fastest against log(lr); Valley is
+/// fastai's default: the middle of the longest stretch over which the loss keeps falling, a little further on,
+/// and never at a point where the loss has not fallen below where that part of the sweep began.
 /// </summary>
 public sealed record LRFinderResult(IReadOnlyList<LRFinderPoint> Points, double SteepLr, double ValleyLr)
 {
-    /// <summary>The learning rate to start from: <see cref="SteepLr"/>.</summary>
-    public double SuggestedLr => SteepLr;
+    /// <summary>
+    /// The learning rate to start from: <see cref="ValleyLr"/>, as fastai's default. The steepest descent is
+    /// often a blip of noise at the very start of the sweep, where nothing has been learnt yet (1.45e-7 on a
+    /// regression, which then trained worse than predicting the mean).
+    /// </summary>
+    public double SuggestedLr => ValleyLr;
 }
 
 /// <summary>Runs an LR range test on a trainer and leaves the trainer as it found it.</summary>
@@ -53,17 +59,23 @@ public static class LRFinder
                 TorchSharp.torch.random.set_rng_state(rng);
             }
         }
-        return Analyse(finder.Lrs, finder.Losses, finder.SmoothedLosses);
+        return Analyse(finder.Lrs, finder.Losses, finder.SmoothedLosses, finder.Iterations);
     }
 
-    /// <summary>The suggestions for recorded (lr, loss) points; the last point, where the test diverged, is left out.</summary>
-    public static LRFinderResult Analyse(IReadOnlyList<double> lrs, IReadOnlyList<double> losses, IReadOnlyList<double> smoothed)
+    /// <summary>
+    /// The suggestions for recorded (lr, loss) points of a sweep planned over <paramref name="sweepLength"/>
+    /// batches (by default, as many as there are points). As fastai's lr_find, the sweep's first tenth is left
+    /// out: there the smoothed loss is mostly the average warming up, and a rate there learns nothing. The last
+    /// point, where the test diverged, and points whose smoothed loss is not finite are left out too.
+    /// </summary>
+    public static LRFinderResult Analyse(IReadOnlyList<double> lrs, IReadOnlyList<double> losses, IReadOnlyList<double> smoothed, int? sweepLength = null)
     {
         if (lrs.Count != losses.Count || lrs.Count != smoothed.Count) throw new ArgumentException("The learning rates and losses must pair up.");
         var points = lrs.Select((lr, i) => new LRFinderPoint(i, lr, losses[i], smoothed[i])).ToList();
-        if (points.Count < 3)
-            throw new InvalidOperationException($"The LR range test stopped after {points.Count} batch(es), too few to suggest a learning rate: lower StartLr, or raise StopDivergence.");
-        var usable = points.Take(points.Count - 1).Where(p => double.IsFinite(p.SmoothedLoss)).ToList();
+        int skip = (sweepLength ?? points.Count) / 10;
+        var usable = points.Take(points.Count - 1).Skip(skip).Where(p => double.IsFinite(p.SmoothedLoss)).ToList();
+        if (usable.Count < 2)
+            throw new InvalidOperationException($"The LR range test stopped after {points.Count} batch(es), too few past the first tenth of its sweep to suggest a learning rate: lower StartLr, or raise StopDivergence.");
         return new LRFinderResult(points, Steep(usable), Valley(usable));
     }
 
@@ -82,6 +94,12 @@ public static class LRFinder
         return points[steepest].Lr;
     }
 
+    /// <summary>
+    /// How far below its start the smoothed loss must fall for the sweep to have found a fall at all: on a flat
+    /// sweep (the penguins at lr 1e-10 to 1e-9) batch-to-batch noise moves it by about a percent, 1.054 to 1.068.
+    /// </summary>
+    private const double MinimumFall = 0.05;
+
     private static double Valley(List<LRFinderPoint> points)
     {
         // The longest run of points each lower than some earlier point of the run (a longest decreasing
@@ -97,6 +115,19 @@ public static class LRFinder
             if (length[i] > length[end]) (end, start) = (i, i - length[i] + 1);
         }
         double third = (end - start) / 3.0;
-        return points[Math.Min(n - 1, start + (int)third + (int)(third / 2))].Lr;
+        int pick = Math.Min(n - 1, start + (int)third + (int)(third / 2));
+        // Never where the loss has not fallen from where the analysed sweep began (a flat, noisy start can make the
+        // longest run begin there): the first point from the pick on that is a tenth of the way down to the lowest
+        // loss, so that noise just under the start does not count as a fall.
+        double startLoss = points[0].SmoothedLoss;
+        var lowest = points.MinBy(p => p.SmoothedLoss);
+        if (!(lowest.SmoothedLoss < startLoss * (1 - MinimumFall)))
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The smoothed loss never fell more than {MinimumFall * 100}% below {startLoss:G4} (its value at lr {points[0].Lr:G3}) in the LR range test up to lr {points[^1].Lr:G3} (its lowest: {lowest.SmoothedLoss:G4}), ") +
+                "so there is no learning rate to suggest: check that the model can learn from the data (inputs, targets, loss function), or raise EndLr.");
+        double fallen = startLoss - 0.1 * (startLoss - lowest.SmoothedLoss);
+        for (int i = pick; i < n; i++)
+            if (points[i].SmoothedLoss <= fallen) return points[i].Lr;
+        return lowest.Lr;
     }
 }

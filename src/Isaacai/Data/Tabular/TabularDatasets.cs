@@ -14,6 +14,12 @@ public static class TabularDatasets
     /// <summary>Above this many distinct whole numbers, a numeric target is taken for a quantity, not a class.</summary>
     public const int MaxInferredClasses = 20;
 
+    /// <summary>
+    /// At most this many categories in a feature column: each is one model input, so the encoded table is
+    /// rows × categories floats (50,000 categories of 50,000 rows would be 10 GB).
+    /// </summary>
+    public const int MaxCategories = 1000;
+
     public static DatasetDict FromTable(TabularTable table, TabularOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -24,21 +30,30 @@ public static class TabularDatasets
         int target = table.IndexOf(options.Target);
         if (target < 0) throw new TabularDataException($"There is no column '{options.Target}' to predict. The columns are: {string.Join(", ", table.Columns)}.", options.Target);
         var features = FeatureColumnsOf(table, options, target);
+        var categoryColumns = CategoryColumnsOf(table, options, features);
         var rows = RowsToKeep(table, features, target, options.MissingValue, logger);
         if (rows.Count < 2) throw new TabularDataException($"{rows.Count} usable row(s): a train and a valid split need at least two.");
 
-        var task = options.Task ?? InferTask(rows.Select(r => table.Rows[r][target]));
         var targetName = table.Columns[target];
+        var targetIntent = options.Task switch { TaskKind.Classification => ColumnIntent.Category, TaskKind.Regression => ColumnIntent.Number, _ => ColumnIntent.Infer };
+        var targetNumbers = NumbersOf(table, target, rows, targetIntent, logger, isTarget: true);
+        var task = options.Task ?? (targetNumbers is null ? TaskKind.Classification : InferTask(rows.Select(r => (object?)targetNumbers[r])));
+        if (task == TaskKind.Classification) targetNumbers = null;
         var classes = task == TaskKind.Classification ? SortedClasses(rows.Select(r => TabularValues.Text(table.Rows[r][target]))) : null;
-        var targetNumbers = task == TaskKind.Regression ? TargetNumbers(table, rows, target, targetName) : null;
         if (classes is { Count: < 2 }) throw new TabularDataException($"The target '{targetName}' has only one class ('{classes[0]}'); a classifier needs at least two.", targetName);
 
         var classOf = classes?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
         var (train, valid) = Split(rows, classOf is null ? null : r => classOf[TabularValues.Text(table.Rows[r][target])], options.ValidFraction, options.Seed);
 
-        var fitted = features.Select(c => FitColumn(table, c, rows, train, options.MissingValue)).ToList();
-        var targetSpec = classes is not null ? TargetSpec.Classification(targetName, classes)
-            : TargetSpec.Regression(targetName, Mean(train.Select(r => targetNumbers![r])), Std(train.Select(r => targetNumbers![r])));
+        var fitted = features.Select(c => FitColumn(table, c, rows, train, options.MissingValue,
+            NumbersOf(table, c, rows, categoryColumns.Contains(c) ? ColumnIntent.Category : ColumnIntent.Infer, logger))).ToList();
+        TargetSpec targetSpec;
+        if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes);
+        else
+        {
+            var (mean, std) = MeanAndStd(train.Select(r => targetNumbers![r]).ToList());
+            targetSpec = TargetSpec.Regression(targetName, mean, std);
+        }
         var processor = new TabularProcessor(fitted, targetSpec, options.MissingValue);
         logger.LogDebug("Fitted {Processor} on {Train} train rows ({Valid} valid)", processor, train.Count, valid.Count);
 
@@ -88,6 +103,87 @@ public static class TabularDatasets
         return columns;
     }
 
+    /// <summary>The feature columns that <see cref="TabularOptions.Categories"/> asks to read as categories.</summary>
+    private static HashSet<int> CategoryColumnsOf(TabularTable table, TabularOptions options, List<int> features)
+    {
+        var columns = new HashSet<int>();
+        foreach (var name in options.Categories ?? [])
+        {
+            int c = table.IndexOf(name);
+            if (c < 0 || !features.Contains(c))
+                throw new TabularDataException($"'{name}' is named as a category column but is not a feature. The features are: {string.Join(", ", features.Select(f => table.Columns[f]))}.", name);
+            columns.Add(c);
+        }
+        return columns;
+    }
+
+    /// <summary>How a column is to be read: as its values say, as categories (the user asked), or as numbers (a regression target).</summary>
+    private enum ColumnIntent { Infer, Category, Number }
+
+    /// <summary>
+    /// The column's numbers by table row, or null when it holds categories. A column is numeric when every present
+    /// value is a finite number. One that looks numeric (more than half of its present values are numbers, infinities
+    /// or numbers with a decimal comma) but is not is an error naming the first value that is not a number, with its
+    /// row: one typo must not silently turn a column of numbers into hundreds of categories. A column the user asked
+    /// to read as categories gets a warning instead. Numbers beyond float32's range are an error, since the model
+    /// computes in float32 and such a value would reach it as an infinity.
+    /// </summary>
+    private static double[]? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger, bool isTarget = false)
+    {
+        var name = table.Columns[column];
+        var numbers = new double[table.Rows.Count];
+        int present = 0, numberLike = 0, firstOther = -1;
+        foreach (var r in rows)
+        {
+            var value = table.Rows[r][column];
+            if (TabularValues.IsMissing(value)) continue;
+            present++;
+            var reading = TabularValues.Read(value, out numbers[r]);
+            if (reading != CellReading.Text) numberLike++;
+            if (reading != CellReading.Number && firstOther < 0) firstOther = r;
+        }
+        bool looksNumeric = numberLike * 2 > present;
+        if (intent == ColumnIntent.Category)
+        {
+            if (firstOther >= 0 && looksNumeric)
+                logger.LogWarning("Row {Row}, column '{Column}': {Value} is not a number, yet {Numbers} of the column's {Present} values are; the column is read as categories, as asked.",
+                    firstOther + 1, name, $"'{TabularValues.Text(table.Rows[firstOther][column])}'", present - OtherCount(table, column, rows), present);
+            return null;
+        }
+        if (firstOther >= 0)
+        {
+            if (intent == ColumnIntent.Infer && !looksNumeric) return null;
+            throw NotANumber(table, column, firstOther, present - OtherCount(table, column, rows), present, intent, isTarget);
+        }
+        foreach (var r in rows)
+            if (Math.Abs(numbers[r]) > float.MaxValue)
+                throw new TabularDataException(
+                    $"Row {r + 1}, column '{name}': {TabularValues.Text(table.Rows[r][column])} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}), in which the model computes. Rescale the column (in thousands, say) or leave the row out.",
+                    name, r + 1);
+        return numbers;
+    }
+
+    private static int OtherCount(TabularTable table, int column, List<int> rows) =>
+        rows.Count(r => !TabularValues.IsMissing(table.Rows[r][column]) && TabularValues.Read(table.Rows[r][column], out _) != CellReading.Number);
+
+    /// <summary>One error for a value that is not a number in a column of numbers: what it is, where, and what would be valid.</summary>
+    private static TabularDataException NotANumber(TabularTable table, int column, int row, int numbers, int present, ColumnIntent intent, bool isTarget)
+    {
+        var name = table.Columns[column];
+        var value = table.Rows[row][column];
+        var text = TabularValues.Text(value);
+        var what = TabularValues.Read(value, out _) switch
+        {
+            CellReading.NotFinite => $"'{text}' is not a finite number, and an infinity is never taken for one; leave the cell blank (or NA) for a missing value",
+            CellReading.DecimalComma => $"'{text}' is not a number: numbers are read in the invariant culture, with a decimal point ({text.Replace(',', '.')}), whatever the session's culture",
+            _ => $"'{text}' is not a number (numbers are read in the invariant culture, such as 1234.5; a missing value is blank, NA, N/A or NaN)",
+        };
+        var remedy = intent == ColumnIntent.Number ? "A regression target must be a number: correct the value, or use Task Classification to predict the column as a class."
+            : isTarget ? $"{numbers} of the column's {present} values are numbers: correct the value, or use Task Classification to predict the column as a class."
+            : $"{numbers} of the column's {present} values are numbers: correct the value, or name the column in -Category (Categories in C#) to read it as categories.";
+        return new TabularDataException($"Row {row + 1}, column '{name}': {what}. {remedy}", name, row + 1);
+    }
+
     /// <summary>The rows that go on, by <paramref name="policy"/>; an error (Error) or a warning (Drop, and rows without a target) for the others.</summary>
     private static List<int> RowsToKeep(TabularTable table, List<int> features, int target, MissingValuePolicy policy, ILogger logger)
     {
@@ -124,15 +220,6 @@ public static class TabularDatasets
         return keep;
     }
 
-    private static double[] TargetNumbers(TabularTable table, List<int> rows, int target, string name)
-    {
-        var numbers = new double[table.Rows.Count];
-        foreach (var r in rows)
-            if (!TabularValues.TryNumber(table.Rows[r][target], out numbers[r]))
-                throw new TabularDataException($"Row {r + 1}, target '{name}': '{TabularValues.Text(table.Rows[r][target])}' is not a number, and a regression target must be. Use Task Classification to predict it as a class.", name, r + 1);
-        return numbers;
-    }
-
     /// <summary>Numbers in numeric order when every class is a number (2 before 10), else in ordinal order.</summary>
     private static List<string> SortedClasses(IEnumerable<string> values)
     {
@@ -151,27 +238,30 @@ public static class TabularDatasets
         return (train, valid);
     }
 
-    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, MissingValuePolicy policy)
+    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, MissingValuePolicy policy, double[]? numbers)
     {
         var name = table.Columns[column];
-        bool numeric = rows.All(r => TabularValues.IsMissing(table.Rows[r][column]) || TabularValues.TryNumber(table.Rows[r][column], out _));
-        var present = train.Select(r => table.Rows[r][column]).Where(v => !TabularValues.IsMissing(v)).ToList();
-        if (numeric)
+        var present = train.Where(r => !TabularValues.IsMissing(table.Rows[r][column])).ToList();
+        if (numbers is not null)
         {
-            var numbers = present.Select(v => { TabularValues.TryNumber(v, out var n); return n; }).ToList();
-            if (numbers.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
-            double mean = Mean(numbers);
+            var trainNumbers = present.Select(r => numbers[r]).ToList();
+            if (trainNumbers.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
+            var (mean, std) = MeanAndStd(trainNumbers);
             string? fill = policy switch
             {
                 MissingValuePolicy.Mean => mean.ToString("R", CultureInfo.InvariantCulture),
-                MissingValuePolicy.Mode => MostFrequent(numbers.Select(n => n.ToString("R", CultureInfo.InvariantCulture))),
+                MissingValuePolicy.Mode => MostFrequent(trainNumbers.Select(n => n.ToString("R", CultureInfo.InvariantCulture))),
                 _ => null,
             };
-            return new FeatureColumn(name, FeatureKind.Numeric, mean, Std(numbers), [], fill);
+            return new FeatureColumn(name, FeatureKind.Numeric, mean, std, [], fill);
         }
         // Categories are a vocabulary, not a statistic: take them from every row, so a valid row never meets an unknown one.
         var categories = SortedClasses(rows.Select(r => table.Rows[r][column]).Where(v => !TabularValues.IsMissing(v)).Select(TabularValues.Text));
-        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(TabularValues.Text)) : null;
+        if (categories.Count > MaxCategories)
+            throw new TabularDataException(
+                $"The column '{name}' has {categories.Count} categories{(categories.Count == rows.Count ? ", one per row as an ID has" : "")}; a category column takes at most {MaxCategories}, one model input each. " +
+                "Leave the column out (name the features to use), or group its values into fewer categories.", name);
+        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(r => TabularValues.Text(table.Rows[r][column]))) : null;
         return new FeatureColumn(name, FeatureKind.Category, 0, 1, categories, mode);
     }
 
@@ -179,15 +269,22 @@ public static class TabularDatasets
         .GroupBy(v => v, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
         .Select(g => g.Key).FirstOrDefault();
 
-    private static double Mean(IEnumerable<double> values) => values.DefaultIfEmpty(0).Average();
-
-    /// <summary>The population std; 1 for a constant column, so standardising never divides by zero.</summary>
-    private static double Std(IEnumerable<double> values)
+    /// <summary>
+    /// The mean and population std, computed on the values divided by their largest magnitude, so neither the sum
+    /// nor the squares can overflow for any finite doubles; the std is 1 for a constant column, so standardising
+    /// never divides by zero.
+    /// </summary>
+    private static (double Mean, double Std) MeanAndStd(IReadOnlyList<double> values)
     {
-        var list = values.ToList();
-        if (list.Count == 0) return 1;
-        double mean = list.Average();
-        double std = Math.Sqrt(list.Sum(v => (v - mean) * (v - mean)) / list.Count);
-        return std > 0 && double.IsFinite(std) ? std : 1;
+        double scale = 0;
+        foreach (var v in values) scale = Math.Max(scale, Math.Abs(v));
+        if (values.Count == 0 || scale == 0) return (0, 1);
+        double mean = 0;
+        foreach (var v in values) mean += v / scale;
+        mean /= values.Count;
+        double squares = 0;
+        foreach (var v in values) squares += (v / scale - mean) * (v / scale - mean);
+        double std = Math.Sqrt(squares / values.Count) * scale;
+        return (mean * scale, std > 0 && double.IsFinite(std) ? std : 1);
     }
 }

@@ -24,6 +24,12 @@ public sealed record TabularOptions
     /// <summary>The columns to predict from; every other column when null.</summary>
     public IReadOnlyList<string>? Features { get; init; }
 
+    /// <summary>
+    /// Feature columns to read as categories even when their values are numbers (codes, years, IDs). In such a
+    /// column, a value that is not a number is a warning; in any other column of numbers, it is an error.
+    /// </summary>
+    public IReadOnlyList<string>? Categories { get; init; }
+
     /// <summary>The share of rows held out for validation, stratified by class for classification.</summary>
     public double ValidFraction { get; init; } = 0.2;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
@@ -71,15 +72,24 @@ public sealed class TabularProcessor
             if (feature.Kind == FeatureKind.Numeric)
             {
                 if (!TabularValues.TryNumber(value, out var number))
-                    throw new TabularDataException($"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a number (numbers are read in the invariant culture, such as 1234.5).", feature.Name, row);
-                destination[at++] = (float)((number - feature.Mean) / feature.Std);
+                    throw new TabularDataException(TabularValues.Read(value, out _) == CellReading.NotFinite
+                        ? $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a finite number; leave the value out (null or NA) for a missing one."
+                        : $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a number (numbers are read in the invariant culture, such as 1234.5).", feature.Name, row);
+                // The model computes in float32: a value beyond it, or standardised beyond it, would reach the model as an
+                // infinity and come back as a NaN prediction.
+                float standardised = (float)((number - feature.Mean) / feature.Std);
+                if (Math.Abs(number) > float.MaxValue || !float.IsFinite(standardised))
+                    throw new TabularDataException(
+                        $"Row {row}, column '{feature.Name}': {TabularValues.Text(value)} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}){(Math.Abs(number) > float.MaxValue ? "" : " once standardised with the training mean and std")}, in which the model computes.",
+                        feature.Name, row);
+                destination[at++] = standardised;
             }
             else
             {
                 var text = TabularValues.Text(value);
                 if (!_categoryIndex[i].TryGetValue(text, out var index))
                     throw new TabularDataException(
-                        $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {string.Join(", ", feature.Categories)}.",
+                        $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {KnownCategories(feature)}.",
                         feature.Name, row);
                 var block = destination.Slice(at, feature.Width);
                 block.Clear();
@@ -89,6 +99,11 @@ public sealed class TabularProcessor
         }
     }
 
+    /// <summary>The first 20 categories, and how many more: a column may have up to <see cref="TabularDatasets.MaxCategories"/>.</summary>
+    private static string KnownCategories(FeatureColumn feature) => feature.Categories.Count <= 20
+        ? string.Join(", ", feature.Categories)
+        : $"{string.Join(", ", feature.Categories.Take(20))} and {feature.Categories.Count - 20} more";
+
     /// <summary>
     /// The rows of <paramref name="table"/> encoded (all of them, or those at <paramref name="rows"/>):
     /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, from 1.
@@ -97,17 +112,25 @@ public sealed class TabularProcessor
     {
         var columns = ColumnsOf(table);
         rows ??= Enumerable.Range(0, table.Rows.Count).ToArray();
-        var data = new float[(long)rows.Count * Width];
+        // Encoded a chunk of rows at a time straight into torch's own (aligned) memory: the table is held once,
+        // not as a managed array and then its copy, and the same rows always meet the same kernels, bit for bit.
+        var encoded = empty([rows.Count, Width]);
+        int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 20) / Math.Max(1, Width)));
+        var chunk = new float[(long)chunkRows * Width];
         var values = new object?[Features.Count];
-        for (int r = 0; r < rows.Count; r++)
+        using var access = encoded.data<float>();
+        for (int start = 0; start < rows.Count; start += chunkRows)
         {
-            for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[rows[r]][columns[i]];
-            EncodeRow(values, rows[r] + 1, data.AsSpan(r * Width, Width));
+            int count = Math.Min(chunkRows, rows.Count - start);
+            for (int r = 0; r < count; r++)
+            {
+                int row = rows[start + r];
+                for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[row][columns[i]];
+                EncodeRow(values, row + 1, chunk.AsSpan(r * Width, Width));
+            }
+            access.CopyFrom(chunk.AsSpan(0, count * Width), 0, (long)start * Width);
         }
-        // tensor(float[]) wraps the managed array wherever it lies; a copy is aligned as torch aligns its own
-        // memory, so the same rows always meet the same kernels and predict the same, bit for bit.
-        using var wrapped = tensor(data, [rows.Count, Width]);
-        return wrapped.clone();
+        return encoded;
     }
 
     /// <summary>Where each feature is in <paramref name="table"/>; an error naming any that is not there.</summary>

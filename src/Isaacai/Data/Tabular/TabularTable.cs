@@ -16,7 +16,10 @@ public sealed class TabularTable
         ArgumentNullException.ThrowIfNull(rows);
         _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < columns.Count; i++)
-            if (!_index.TryAdd(columns[i], i)) throw new ArgumentException($"The column '{columns[i]}' appears twice; column names must be unique (ignoring case).", nameof(columns));
+            if (!_index.TryAdd(columns[i], i))
+                throw new ArgumentException(columns[_index[columns[i]]] == columns[i]
+                    ? $"The column '{columns[i]}' appears twice; column names must be unique."
+                    : DifferOnlyInCase(columns[_index[columns[i]]], columns[i]), nameof(columns));
         for (int r = 0; r < rows.Count; r++)
             if (rows[r].Length != columns.Count)
                 throw new ArgumentException($"Row {r + 1} has {rows[r].Length} values; the table has {columns.Count} columns ({string.Join(", ", columns)}).", nameof(rows));
@@ -32,16 +35,26 @@ public sealed class TabularTable
 
     /// <summary>
     /// Rows given as name → value maps (objects from JSON, say). The columns are every name seen, in the
-    /// order first seen; a row without one of them has null (a missing value) there.
+    /// order first seen, matched ignoring case; a row without one of them has null (a missing value) there. A
+    /// record with two names that differ only in case is an error naming both.
     /// </summary>
     public static TabularTable FromRecords(IEnumerable<IReadOnlyDictionary<string, object?>> records)
     {
         var columns = new List<string>();
         var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         var list = records.ToList();
+        var inRecord = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var record in list)
+        {
+            // Two records may spell a column differently (PowerShell's property names ignore case), but one record
+            // with Age and age (a case-sensitive dictionary) holds two values: merging them would silently drop one.
+            inRecord.Clear();
             foreach (var name in record.Keys)
+            {
+                if (!inRecord.TryAdd(name, name)) throw new TabularDataException(DifferOnlyInCase(inRecord[name], name), name);
                 if (seen.TryAdd(name, columns.Count)) columns.Add(name);
+            }
+        }
         var rows = list.Select(record =>
         {
             var row = new object?[columns.Count];
@@ -50,6 +63,9 @@ public sealed class TabularTable
         }).ToList();
         return new TabularTable(columns, rows);
     }
+
+    private static string DifferOnlyInCase(string first, string second) =>
+        $"The columns '{first}' and '{second}' differ only in case; columns are matched ignoring case, so they would be one. Rename one of them.";
 
     /// <summary>Reads a CSV file with a header row (RFC 4180: commas, double quotes, CR LF or LF). Every value stays a string.</summary>
     public static TabularTable ReadCsv(string path)

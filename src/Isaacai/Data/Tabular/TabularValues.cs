@@ -32,9 +32,41 @@ public static class TabularValues
         }
     }
 
+    /// <summary>
+    /// What a present value reads as, for deciding a column's kind: a finite number; a number that is not finite
+    /// (<c>Infinity</c>, <c>1e400</c>, an infinite double), which is never taken as a number; a number written
+    /// with a decimal comma (<c>3,5</c>), which the invariant culture does not read; or text.
+    /// </summary>
+    public static CellReading Read(object? value, out double number)
+    {
+        if (TryNumber(value, out number)) return CellReading.Number;
+        switch (value)
+        {
+            case double or float: return CellReading.NotFinite; // NaN is missing, so this is an infinity
+            case string s:
+                var trimmed = s.Trim();
+                if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return CellReading.NotFinite;
+                return IsDecimalComma(trimmed) ? CellReading.DecimalComma : CellReading.Text;
+            default: return CellReading.Text;
+        }
+    }
+
+    /// <summary><c>3,5</c> or <c>-0,25</c>: digits, one comma, digits, as de-DE or fr-FR write a fraction.</summary>
+    private static bool IsDecimalComma(string text)
+    {
+        int comma = text.IndexOf(',');
+        if (comma < 0 || comma != text.LastIndexOf(',')) return false;
+        var whole = text.AsSpan(0, comma).TrimStart("+-");
+        var fraction = text.AsSpan(comma + 1);
+        return whole.Length > 0 && fraction.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9') && !fraction.ContainsAnyExceptInRange('0', '9');
+    }
+
     /// <summary>A category's name: the value's text in the invariant culture, trimmed.</summary>
     public static string Text(object? value) => (Convert.ToString(value, CultureInfo.InvariantCulture) ?? "").Trim();
 }
+
+/// <summary>How a present value reads: see <see cref="TabularValues.Read"/>.</summary>
+public enum CellReading { Number, NotFinite, DecimalComma, Text }
 
 /// <summary>Bad tabular input: says which row and column, and what would be valid.</summary>
 public sealed class TabularDataException(string message, string? column = null, long? row = null) : Exception(message)
