@@ -88,7 +88,11 @@ public sealed class ImportIsaacImageDatasetCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         if (ParameterSetName != RowsSet || InputObject is null) return;
-        _rows.Add(new(Text(ImageProperty!), Text(Target!)));
+        try { _rows.Add(new(Text(ImageProperty!), Text(Target!))); }
+        catch (TabularDataException e) // keys that differ only in case: which one is meant is unclear
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidImageData", ErrorCategory.InvalidData, InputObject));
+        }
     }
 
     protected override void EndProcessing()
