@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.Json.Nodes;
 using Isaacai.Callbacks;
 using Isaacai.Checkpoints;
 using Isaacai.Inference;
@@ -189,5 +190,39 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
         Assert.Contains("The inputs are Int64", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(3, 2, dtype: ScalarType.Int64))).Message);
         Assert.Contains("add the sample dimension", Assert.Throws<ArgumentException>(() => predictor.Outputs(zeros(2))).Message);
         Assert.Contains("is a folder", Assert.Throws<ArgumentException>(() => ModelFile.Load(Folder)).Message);
+    }
+
+    /// <summary>A table model saved, then its manifest changed by <paramref name="lie"/>.</summary>
+    private string TableModelWithManifest(Action<JsonObject> lie)
+    {
+        var rows = new Data.Tabular.TabularTable(["x", "colour", "label"], [.. Enumerable.Range(0, 30).Select(i => new object?[] { i * 0.1, i % 3 == 0 ? "red" : "blue", i % 2 == 0 ? "a" : "b" })]);
+        var dd = Data.Tabular.TabularDatasets.FromTable(rows, new Data.Tabular.TabularOptions("label"));
+        var path = PathOf("table.isaac");
+        ModelFile.Save(path, new Predictor(new Mlp(dd.Processor!.Width, [4], 2), dd.Target, dd.Processor));
+        JsonObject manifest;
+        using (var zip = ZipFile.OpenRead(path)) using (var entry = zip.GetEntry(ModelFile.ManifestEntry)!.Open()) manifest = JsonNode.Parse(entry)!.AsObject();
+        lie(manifest);
+        return Rewritten(path, ModelFile.ManifestEntry, stream => { using var writer = new System.Text.Json.Utf8JsonWriter(stream); manifest.WriteTo(writer); });
+    }
+
+    [Theory]
+    [InlineData("std 0", "positive finite standard deviation")]
+    [InlineData("a category twice", "lists a category twice")]
+    [InlineData("another target", "names two different targets")]
+    public void A_manifest_that_lies_about_its_preprocessing_is_refused(string lie, string expected)
+    {
+        var path = TableModelWithManifest(manifest =>
+        {
+            var features = manifest["preprocessing"]!["features"]!.AsArray();
+            switch (lie)
+            {
+                case "std 0": features.First(f => f!["kind"]!.GetValue<string>() == "Numeric")!["std"] = 0; break;
+                case "a category twice": features.First(f => f!["kind"]!.GetValue<string>() == "Category")!["categories"]!.AsArray().Add("red"); break;
+                default: manifest["target"]!["classes"] = new JsonArray("a", "c"); break;
+            }
+        });
+        var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains(expected, error.Message);
     }
 }

@@ -93,6 +93,10 @@ public static class ModelFile
             throw new InvalidDataException($"{path}: {ManifestEntry} does not describe an Isaacai model (format '{manifest.Format}', expected '{ModelManifest.FormatName}').");
         if (manifest.FormatVersion > ModelManifest.CurrentVersion || manifest.FormatVersion < 1)
             throw new InvalidDataException($"{path} is format version {manifest.FormatVersion}; this Isaacai reads version {ModelManifest.CurrentVersion}. Update Isaacai to read it.");
+        if (manifest.Preprocessing is { } preprocessing && manifest.Target is { } target && !target.Equals(preprocessing.Target))
+            throw new InvalidDataException($"{path}: {ManifestEntry} names two different targets ({target} at the top, {preprocessing.Target} in the preprocessing); a model has one.");
+        if (manifest.Preprocessing is not null && manifest.Images is not null)
+            throw new InvalidDataException($"{path}: {ManifestEntry} has both a table's preprocessing and an image pipeline; a model takes one kind of input.");
         return manifest;
     }
 }

@@ -37,8 +37,34 @@ public sealed class TabularProcessor
         Target = target ?? throw new ArgumentNullException(nameof(target));
         MissingValue = missingValue;
         if (features.Count == 0) throw new ArgumentException("A tabular processor needs at least one feature column.", nameof(features));
+        foreach (var feature in features) Validate(feature);
+        if (features.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"The feature column '{twice.Key}' appears more than once (names are matched ignoring case).", nameof(features));
         _categoryIndex = features.Select(f => f.Categories.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal)).ToArray();
         Width = features.Sum(f => f.Width);
+    }
+
+    /// <summary>
+    /// Refuses a column that no fit could have produced (a saved model's manifest that lies, say): a numeric
+    /// column needs a finite mean and a positive finite std, a category column distinct categories, a fill
+    /// value one the column can hold.
+    /// </summary>
+    private static void Validate(FeatureColumn feature)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        string? problem = feature switch
+        {
+            { Name: null or "" } => "has no name",
+            { Kind: FeatureKind.Numeric } when !double.IsFinite(feature.Mean) || !(double.IsFinite(feature.Std) && feature.Std > 0) =>
+                $"needs a finite mean and a positive finite standard deviation; it has mean {feature.Mean} and std {feature.Std}",
+            { Kind: FeatureKind.Numeric } when feature.Fill is { } fill && !TabularValues.TryNumber(fill, out _) => $"would fill missing values with '{fill}', which is not a number",
+            { Kind: FeatureKind.Category, Categories: null or { Count: 0 } } => "is a category column without categories",
+            { Kind: FeatureKind.Category } when feature.Categories.Distinct(StringComparer.Ordinal).Count() != feature.Categories.Count => "lists a category twice",
+            { Kind: FeatureKind.Category } when feature.Fill is { } fill && !feature.Categories.Contains(fill, StringComparer.Ordinal) => $"would fill missing values with '{fill}', which is not one of its categories",
+            { Kind: not (FeatureKind.Numeric or FeatureKind.Category) } => $"has an unknown kind {(int)feature.Kind}",
+            _ => null,
+        };
+        if (problem is not null) throw new ArgumentException($"The feature column '{feature.Name}' {problem}.");
     }
 
     public IReadOnlyList<FeatureColumn> Features { get; }
