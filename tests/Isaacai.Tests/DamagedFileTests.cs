@@ -145,6 +145,23 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
     }
 
     [Fact]
+    public void A_checkpoint_weights_entry_larger_than_the_trainer_s_model_is_refused_before_it_is_inflated()
+    {
+        var trainer = Trained();
+        var path = PathOf("c.isaacckpt");
+        Checkpoint.Save(trainer, path, 1);
+        var bomb = Rewritten(path, "model.safetensors", stream =>
+        {
+            var zerosBlock = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) stream.Write(zerosBlock);
+        });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(bomb, trainer.Model));
+        Assert.Contains("this model's weights can hold at most", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the entry was inflated before it was refused");
+    }
+
+    [Fact]
     public void Overlapping_safetensors_byte_ranges_are_refused()
     {
         using var stream = new MemoryStream();

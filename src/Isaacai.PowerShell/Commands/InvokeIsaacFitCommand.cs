@@ -113,7 +113,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     {
         var full = GetUnresolvedProviderPathFromPSPath(path);
         Isaacai.Checkpoints.Checkpoint checkpoint;
-        try { checkpoint = Isaacai.Checkpoints.Checkpoint.Load(full); }
+        try { checkpoint = Isaacai.Checkpoints.Checkpoint.Load(full, Trainer.Model); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             ThrowTerminatingError(new ErrorRecord(e, "InvalidCheckpoint", ErrorCategory.InvalidData, full));

@@ -25,7 +25,7 @@ public sealed class RestoreIsaacCheckpointCommand : PSCmdlet
         var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         try
         {
-            using var checkpoint = Checkpoint.Load(path);
+            using var checkpoint = Checkpoint.Load(path, Trainer.Model);
             if (!ShouldProcess($"{Trainer.Model.GetName()} model of the trainer", $"Replace the weights and state with those of {path} (after {checkpoint.EpochsCompleted} epoch(s))")) return;
             if (Trainer.Opt is null) WriteVerbose("The trainer has no optimizer yet (it makes one per fit), so the checkpoint's optimizer state is not restored; Invoke-IsaacFit -Resume restores it.");
             using (Trainer.ClaimOrJoin()) checkpoint.RestoreInto(Trainer, new PipelineReporter(this));

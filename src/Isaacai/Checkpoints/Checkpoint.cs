@@ -94,8 +94,12 @@ public sealed class Checkpoint : IDisposable
         finally { foreach (var state in states.Values) state.Dispose(); }
     }
 
-    /// <summary>Reads a checkpoint into memory; nothing is applied until <see cref="RestoreInto"/>.</summary>
-    public static Checkpoint Load(string path)
+    /// <summary>
+    /// Reads a checkpoint into memory; nothing is applied until <see cref="RestoreInto"/>. Given the
+    /// <paramref name="model"/> it will restore into, a weights entry larger than that model's weights is refused
+    /// before it is inflated.
+    /// </summary>
+    public static Checkpoint Load(string path, nn.Module? model = null)
     {
         using var file = File.OpenRead(path);
         ZipArchive zip;
@@ -104,17 +108,17 @@ public sealed class Checkpoint : IDisposable
         using (zip)
         {
             var info = ReadInfo(zip, path);
-            var model = ZipEntries.ReadSafetensors(zip, ModelEntry, path);
+            var weights = ZipEntries.ReadSafetensors(zip, ModelEntry, path, model is null ? null : StateDicts.SafetensorsBound(model));
             Dictionary<string, Tensor> state;
             try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path); }
-            catch { Dispose(model.Values); throw; }
+            catch { Dispose(weights.Values); throw; }
             byte[]? optimizer = null;
             if (zip.GetEntry(OptimizerEntry) is not null)
             {
                 try { optimizer = ZipEntries.ReadVerified(zip, OptimizerEntry, path, long.MaxValue); }
                 catch
                 {
-                    Dispose(model.Values);
+                    Dispose(weights.Values);
                     Dispose(state.Values);
                     throw;
                 }
@@ -130,7 +134,7 @@ public sealed class Checkpoint : IDisposable
                 var slash = name.IndexOf('/', CallbackPrefix.Length);
                 if (slash < 0)
                 {
-                    Dispose(model.Values);
+                    Dispose(weights.Values);
                     Dispose(state.Values);
                     throw new InvalidDataException($"{path}: {StateEntry} has a tensor '{name}' that names no callback (expected {CallbackPrefix}<callback>/<name>).");
                 }
@@ -146,11 +150,11 @@ public sealed class Checkpoint : IDisposable
             }
             catch
             {
-                Dispose(model.Values);
+                Dispose(weights.Values);
                 Dispose(state.Values);
                 throw;
             }
-            return new Checkpoint(path, info, model, optimizer, state[RngKey], callbacks);
+            return new Checkpoint(path, info, weights, optimizer, state[RngKey], callbacks);
         }
     }
 
