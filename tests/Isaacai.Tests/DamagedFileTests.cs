@@ -226,6 +226,8 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
     [InlineData("std 0", "positive finite standard deviation")]
     [InlineData("a category twice", "lists a category twice")]
     [InlineData("another target", "names two different targets")]
+    [InlineData("one more category", "its model does not take the inputs its preprocessing makes ([N, 4])")]
+    [InlineData("one more class", "its model gives 2 outputs per sample, but its target 'label' needs 3")]
     public void A_manifest_that_lies_about_its_preprocessing_is_refused(string lie, string expected)
     {
         var path = TableModelWithManifest(manifest =>
@@ -235,6 +237,11 @@ public sealed class DamagedFileTests() : TempFolderTests("isaacai-damaged-")
             {
                 case "std 0": features.First(f => f!["kind"]!.GetValue<string>() == "Numeric")!["std"] = 0; break;
                 case "a category twice": features.First(f => f!["kind"]!.GetValue<string>() == "Category")!["categories"]!.AsArray().Add("red"); break;
+                case "one more category": features.First(f => f!["kind"]!.GetValue<string>() == "Category")!["categories"]!.AsArray().Add("green"); break;
+                case "one more class":
+                    manifest["target"]!["classes"] = new JsonArray("a", "b", "c");
+                    manifest["preprocessing"]!["target"]!["classes"] = new JsonArray("a", "b", "c");
+                    break;
                 default: manifest["target"]!["classes"] = new JsonArray("a", "c"); break;
             }
         });

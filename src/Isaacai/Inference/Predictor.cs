@@ -80,6 +80,30 @@ public sealed class Predictor
                 + $"({(Processor is not null ? "encoded rows" : "prepared images")}, N samples first){(inputs.shape.SequenceEqual(sample) ? "; for one sample, add the sample dimension (unsqueeze(0))" : "")}.", nameof(inputs));
     }
 
+    /// <summary>
+    /// Runs one blank sample through the model, where the input shape is known, to check that the model takes what
+    /// the preprocessing makes and gives what the target needs: a saved file whose parts disagree is refused when
+    /// it is read, with <paramref name="source"/> named, not at its first prediction with libtorch's words.
+    /// </summary>
+    internal void CheckModelFitsInputs(string source)
+    {
+        if (InputShape is not { } sample) return;
+        var dtype = Model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
+        using var blank = zeros([1, .. sample], dtype);
+        Tensor outputs;
+        try { outputs = Outputs(blank); }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{source}: its model does not take the inputs its {(Processor is not null ? "preprocessing" : "image pipeline")} makes ([N, {string.Join(", ", sample)}]): {e.Message.Split('\n')[0]}", e);
+        }
+        using (outputs)
+        {
+            long perSample = outputs.numel();
+            if (Target is { } target && perSample != target.OutputSize)
+                throw new InvalidDataException($"{source}: its model gives {perSample} outputs per sample, but its target '{target.Name}' needs {target.OutputSize}.");
+        }
+    }
+
     /// <summary>Predictions for samples that are already tensors (images, say): one per entry of the first dimension.</summary>
     public IReadOnlyList<Prediction> Predict(Tensor inputs, int batchSize = DefaultBatchSize)
     {

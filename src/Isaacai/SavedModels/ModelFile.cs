@@ -64,7 +64,9 @@ public static class ModelFile
             var target = model ?? manifest.Architecture?.Build()
                 ?? throw new ArgumentException($"{path} holds a model of your own ({manifest.ModelType}), which the file cannot rebuild: pass a new instance of it as the model to load the weights into.");
             LoadInto(target, ZipEntries.ReadSafetensors(zip, WeightsEntry, path, StateDicts.SafetensorsBound(target)), path);
-            return new Predictor(target, manifest.Target, manifest.Preprocessing, manifest.Images);
+            var predictor = new Predictor(target, manifest.Target, manifest.Preprocessing, manifest.Images);
+            predictor.CheckModelFitsInputs(path);
+            return predictor;
         }
     }
 
