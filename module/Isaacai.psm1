@@ -4,6 +4,8 @@
 # libtorch's default of one thread per core is slow on small machines shared with other work (README,
 # "Threads"): start from the module's measured default; Set-IsaacThreads or OMP_NUM_THREADS change it.
 [Isaacai.Runtime.TorchRuntime]::ApplyDefaultThreads()
+# Where NNPACK cannot start, libtorch warns at every one-sample or 1×1 convolution (README, "Limits").
+$null = [Isaacai.Runtime.TorchRuntime]::DisableNnpack()
 
 # Outside a hook a cancel would reach the prompt as "OperationStopped: The epoch was cancelled.".
 function Assert-InHook([string] $Level, [System.Management.Automation.PSCmdlet] $Cmdlet) {

@@ -61,3 +61,18 @@ Describe 'Get-IsaacEnvironment' {
         $environment.GlibcxxPatch | Should -Be 'applied: GLIBCXX_3.4.32 is a weak need'
     }
 }
+
+Describe 'NNPACK' {
+    It 'is off once the module is imported, so one-sample and 1x1 convolutions print no NNPACK warnings' {
+        $stderr = ''
+        $result = Invoke-InNewProcess -StandardError ([ref] $stderr) @'
+$model = New-IsaacConvNet -InputChannels 1 -OutputSize 10
+$one = [TorchSharp.torch]::zeros([long[]]@(1, 1, 28, 28))
+$predictions = 1..3 | ForEach-Object { Invoke-IsaacPredict $model $one }
+@{ Disabled = [Isaacai.Runtime.TorchRuntime]::NnpackDisabled; Count = @($predictions).Count } | ConvertTo-Json
+'@
+        $result.Disabled | Should -BeTrue
+        $result.Count | Should -Be 3
+        $stderr | Should -Not -Match 'NNPACK'
+    }
+}

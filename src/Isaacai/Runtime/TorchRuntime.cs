@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Isaacai.Build;
 using static TorchSharp.torch;
 
@@ -40,6 +41,33 @@ public static class TorchRuntime
             ThreadsSetBy = "OMP_NUM_THREADS";
         }
         else SetThreads(DefaultThreads, "Isaacai default");
+    }
+
+    private delegate IntPtr GlobalContext();
+    private delegate void SetUserEnabledNnpack(IntPtr context, byte enabled);
+
+    /// <summary>Whether <see cref="DisableNnpack"/> has switched NNPACK off in this process.</summary>
+    public static bool NnpackDisabled { get; private set; }
+
+    /// <summary>
+    /// Switches off libtorch's NNPACK convolutions, as PyTorch's <c>torch.backends.nnpack.set_flags(False)</c>
+    /// does. On a CPU where NNPACK cannot start (virtual machines among them), libtorch 2.10 prints "Could not
+    /// initialize NNPACK! Reason: Unsupported hardware." at every convolution of one sample or of a 1×1
+    /// kernel: thousands of lines for a MobileNet fit, one for each file predicted. Convolutions then take
+    /// libtorch's other CPU paths. Linux only (the C++ names are the Itanium ABI's); false where not done.
+    /// </summary>
+    public static bool DisableNnpack()
+    {
+        if (NnpackDisabled) return true;
+        if (!OperatingSystem.IsLinux()) return false;
+        _ = get_num_threads(); // loads libtorch, so the handle below is the loaded library's
+        if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var library)) return false;
+        if (!NativeLibrary.TryGetExport(library, "_ZN2at13globalContextEv", out var globalContext)
+            || !NativeLibrary.TryGetExport(library, "_ZN2at7Context20setUserEnabledNNPACKEb", out var setEnabled))
+            return false;
+        var context = Marshal.GetDelegateForFunctionPointer<GlobalContext>(globalContext)();
+        Marshal.GetDelegateForFunctionPointer<SetUserEnabledNnpack>(setEnabled)(context, 0);
+        return NnpackDisabled = true;
     }
 
     /// <summary>Versions, threads, devices, and where the native libraries were loaded from.</summary>
