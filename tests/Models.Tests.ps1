@@ -309,7 +309,7 @@ Describe 'Export-IsaacModel, Import-IsaacModel and Invoke-IsaacPredict' {
         [IO.File]::WriteAllBytes($path, $bytes[0..($bytes.Length / 2)])
         { Import-IsaacModel $path } | Should -Throw -ErrorId 'InvalidModelFile,*'
         Set-Content (Join-Path $TestDrive 'text.isaac') 'hello, not a model'
-        { Import-IsaacModel (Join-Path $TestDrive 'text.isaac') } | Should -Throw '*not a safetensors file*'
+        { Import-IsaacModel (Join-Path $TestDrive 'text.isaac') } | Should -Throw '*is not a model file Isaacai reads: not an Isaacai model (.isaac), a safetensors file, or a PyTorch state dict*'
     }
 }
 

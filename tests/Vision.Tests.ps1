@@ -132,6 +132,15 @@ public class SummaryNet : nn.Module<Tensor, Tensor> {
         { Get-IsaacModelSummary ([SummaryNet]::new()) -InputShape 7 } | Should -Throw -ErrorId 'InputShapeDoesNotFit,*'
         { Get-IsaacModelSummary 'not a model' -InputShape 7 } | Should -Throw -ErrorId 'NotAModel,*'
     }
+
+    It 'takes the input shape from a trainer or a saved model, and asks for one only of a bare model' {
+        $trainer = New-TinyTrainer
+        (Get-IsaacModelSummary $trainer -AsSummary).InputShape | Should -Be 1, 28, 28
+        Export-IsaacModel $trainer (Join-Path $TestDrive 'summary.isaac')
+        $predictor = Import-IsaacModel (Join-Path $TestDrive 'summary.isaac') -Model (New-IsaacSimpleNet 784 8 10)
+        { Get-IsaacModelSummary $predictor } | Should -Throw -ErrorId 'InputShapeUnknown,*' -ExpectedMessage 'Give -InputShape*'
+        (Get-IsaacModelSummary $predictor -InputShape 784 -AsSummary).TotalParameters | Should -Be (784 * 8 + 8 + 8 * 10 + 10)
+    }
 }
 
 Describe 'Invoke-IsaacFit -FineTune' {

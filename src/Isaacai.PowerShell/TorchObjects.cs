@@ -25,7 +25,12 @@ public static class TorchObjects
     };
 
     /// <summary>What a -Model parameter that also takes a trainer means: the object itself, or the trainer's model.</summary>
-    public static object? ModelOf(object? value) => Unwrap(value) is Trainer trainer ? trainer.Model : Unwrap(value);
+    public static object? ModelOf(object? value) => Unwrap(value) switch
+    {
+        Trainer trainer => trainer.Model,
+        Inference.Predictor predictor => predictor.Model,
+        var other => other,
+    };
 
     /// <summary>The object a PowerShell value wraps.</summary>
     public static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;

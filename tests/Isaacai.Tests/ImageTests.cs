@@ -198,8 +198,13 @@ public sealed class ImageTests() : TempFolderTests("isaacai-images-")
         Assert.Equal(60, dd["train"].Count);
         Assert.Equal(30, dd["valid"].Count);
         Assert.All(((ImageDataset)dd["valid"]).Paths, p => Assert.StartsWith(PathOf("split/valid"), p));
-        Directory.Delete(PathOf("split/valid"), recursive: true);
-        Assert.Contains("no 'valid' folder", Assert.Throws<InvalidDataException>(() => ImageFolders.FromFolder(PathOf("split"), new ImageDatasetOptions())).Message);
+        Directory.Move(PathOf("split/valid"), PathOf("split/val"));
+        var error = Assert.Throws<InvalidDataException>(() => ImageFolders.FromFolder(PathOf("split"), new ImageDatasetOptions()));
+        Assert.Contains("no 'valid' folder", error.Message);
+        Assert.Contains("Its other folder(s): 'val'; name the valid one (ValidFolder)", error.Message);
+        Assert.Equal(30, ImageFolders.FromFolder(PathOf("split"), new ImageDatasetOptions { ValidFolder = "val" })["valid"].Count);
+        var fraction = Assert.Throws<ArgumentOutOfRangeException>(() => ImageFolders.FromFolder(PathOf("split/train"), new ImageDatasetOptions { ValidFraction = 1 }));
+        Assert.Equal("The valid fraction (ValidFraction) must be greater than 0 and less than 1; got 1.", fraction.Message);
     }
 
     private static float[] EpochInputs(IDataset data, int batchSize = 16)
@@ -320,5 +325,14 @@ public sealed class ImageTests() : TempFolderTests("isaacai-images-")
         Isaac.SetSeed(999); // the checkpoint's generator state, not this one, draws the augmentation
         using (var checkpoint = Checkpoint.Load(PathOf("run.isaacckpt"))) resumed.Fit(3, resume: checkpoint);
         Assert.All(straight.Model.state_dict(), p => Assert.True(TestData.Same(p.Value, resumed.Model.state_dict()[p.Key]), $"{p.Key} equal bit for bit"));
+    }
+
+    [Fact]
+    public void A_ConvNet_given_images_of_other_channels_says_what_it_takes()
+    {
+        using var model = new ConvNet(new ConvNetOptions(InputChannels: 1));
+        using var rgb = zeros(2, 3, 16, 16);
+        var error = Assert.Throws<ArgumentException>(() => model.call(rgb));
+        Assert.StartsWith("This ConvNet takes images of 1 channel(s), [N, 1, H, W]; got [2, 3, 16, 16].", error.Message);
     }
 }

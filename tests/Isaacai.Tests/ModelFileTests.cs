@@ -250,13 +250,13 @@ public sealed class ModelFileTests() : TempFolderTests("isaacai-modelfile-")
         File.WriteAllBytes(random, bytes);
         var error = Assert.Throws<InvalidDataException>(() => StateDicts.Read(random));
         Assert.Contains(random, error.Message);
-        Assert.Contains("not a safetensors file", error.Message);
+        Assert.Contains("is not a model file Isaacai reads", error.Message);
 
         var text = PathOf("notes.txt");
         File.WriteAllText(text, "These are my notes about the model.\nThey are not weights.\n");
         error = Assert.Throws<InvalidDataException>(() => StateDicts.Read(text));
         Assert.Contains(text, error.Message);
-        Assert.Contains("not a safetensors file", error.Message);
+        Assert.Contains("is not a model file Isaacai reads", error.Message);
     }
 
     private static byte[] WithHeader(string json, int dataBytes = 0)

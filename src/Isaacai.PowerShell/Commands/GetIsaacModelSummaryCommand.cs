@@ -16,12 +16,12 @@ public sealed class GetIsaacModelSummaryCommand : PSCmdlet
 {
     public const string InputShapeSet = "InputShape", DatasetSet = "Dataset";
 
-    /// <summary>Any model, or a trainer, whose model is meant.</summary>
+    /// <summary>Any model, or a trainer or a predictor (Import-IsaacModel), whose model is meant.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public object Model { get; set; } = null!;
 
-    /// <summary>One sample's shape, without the batch: 3, 64, 64 for an RGB image; 784 for a flat one.</summary>
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = InputShapeSet)]
+    /// <summary>One sample's shape, without the batch: 3, 64, 64 for an RGB image; 784 for a flat one. A trainer's or predictor's own by default.</summary>
+    [Parameter(Position = 1, ParameterSetName = InputShapeSet)]
     [ValidateRange(1, long.MaxValue)]
     public long[] InputShape { get; set; } = [];
 
@@ -36,15 +36,28 @@ public sealed class GetIsaacModelSummaryCommand : PSCmdlet
         var model = TorchObjects.ModelOf(Model);
         if (model is not nn.Module<Tensor, Tensor> module)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Model takes a model (a TorchSharp Module<Tensor, Tensor>) or a trainer; got {model?.GetType().FullName ?? "null"}."),
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-Model takes a model (a TorchSharp Module<Tensor, Tensor>), a trainer or a predictor; got {model?.GetType().FullName ?? "null"}."),
                 "NotAModel", ErrorCategory.InvalidArgument, model));
+            return;
+        }
+        var shape = ParameterSetName == DatasetSet ? null
+            : InputShape.Length > 0 ? InputShape
+            : TorchObjects.Unwrap(Model) switch
+            {
+                Trainer trainer => trainer.Dls.Train.Dataset.InputShape,
+                Inference.Predictor { InputShape: { } known } => known,
+                _ => null,
+            };
+        if (shape is null && ParameterSetName != DatasetSet)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -InputShape (one sample's shape, such as 3, 64, 64) or -Dataset: this model does not say what it takes."),
+                "InputShapeUnknown", ErrorCategory.InvalidArgument, module));
             return;
         }
         ModelSummary summary;
         try
         {
-            var shape = ParameterSetName == DatasetSet ? DatasetShapes.InputShape(Dataset) : InputShape;
-            summary = ModelSummary.Of(module, shape);
+            summary = ModelSummary.Of(module, shape ?? DatasetShapes.InputShape(Dataset));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
         {

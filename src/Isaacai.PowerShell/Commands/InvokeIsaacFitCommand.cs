@@ -81,7 +81,7 @@ public sealed class InvokeIsaacFitCommand : PSCmdlet, IDisposable
     private void FineTuneModel(double baseLr)
     {
         if (Trainer.Model is not Isaacai.Models.IHasParameterGroups)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-FineTune needs a model with a body and a head, such as New-IsaacVisionModel's; this trainer's model is a {Trainer.Model.GetType().FullName}."),
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-FineTune needs a model with a body and a head, such as New-IsaacVisionModel's; this trainer's model is {Trainer.Model.GetType().FullName}."),
                 "ModelHasNoBody", ErrorCategory.InvalidArgument, Trainer));
         if (Trainer.Callbacks.OfType<OneCycleCB>().Any())
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("The trainer already has a OneCycle callback, and -FineTune brings its own for each phase; remove that callback first."),

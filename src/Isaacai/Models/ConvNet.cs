@@ -50,6 +50,8 @@ public sealed class ConvNet : Module<Tensor, Tensor>, IHasArchitecture
     public override Tensor forward(Tensor input)
     {
         if (input.dim() != 4) throw new ArgumentException($"A ConvNet takes images [N, C, H, W]; got a tensor of shape [{string.Join(", ", input.shape)}].");
+        if (input.shape[1] != Options.InputChannels)
+            throw new ArgumentException($"This ConvNet takes images of {Options.InputChannels} channel(s), [N, {Options.InputChannels}, H, W]; got [{string.Join(", ", input.shape)}]. Make it from the dataset (its InputChannels), or prepare the images with that many channels.");
         return layers.call(input);
     }
 }

@@ -28,6 +28,12 @@ public static class StateDicts
         stream.Position = 0;
         if (first == 0x80) // a pickle protocol opcode: PyTorch's legacy (pre-1.6) format
             throw new InvalidDataException($"{source}: a PyTorch file in the legacy format, which cannot be read here. Re-save it with PyTorch 1.6 or later (torch.save(model.state_dict(), path)), or as safetensors.");
+        // A safetensors file starts with its header's length, then the header's opening brace.
+        Span<byte> head = stackalloc byte[9];
+        bool foreign = stream.ReadAtLeast(head, 9, throwOnEndOfStream: false) == 9 && head[8] != (byte)'{'; // shorter: truncated, said below
+        stream.Position = 0;
+        if (foreign)
+            throw new InvalidDataException($"{source} is not a model file Isaacai reads: not an Isaacai model (.isaac), a safetensors file, or a PyTorch state dict saved by torch.save.");
         return Safetensors.Read(stream, source);
     }
 

@@ -26,7 +26,12 @@ public static class ImageFolders
         if (Directory.Exists(train) && Directory.Exists(valid))
             return Build(ClassFolders(train), ClassFolders(valid), options, logger);
         if (Directory.Exists(train) != Directory.Exists(valid))
-            throw new InvalidDataException($"{folder} has a '{(Directory.Exists(train) ? options.TrainFolder : options.ValidFolder)}' folder but no '{(Directory.Exists(train) ? options.ValidFolder : options.TrainFolder)}' folder beside it: give both (each holding one folder per class), or neither (one folder per class, split at random).");
+        {
+            string have = Directory.Exists(train) ? options.TrainFolder : options.ValidFolder, lack = Directory.Exists(train) ? options.ValidFolder : options.TrainFolder;
+            var others = Directory.GetDirectories(folder).Select(Path.GetFileName).Where(n => n != have).ToList();
+            throw new InvalidDataException($"{folder} has a '{have}' folder but no '{lack}' folder beside it: give both (each holding one folder per class), or neither (one folder per class, split at random)."
+                + (others.Count is > 0 and <= 3 ? $" Its other folder(s): {string.Join(", ", others.Select(o => $"'{o}'"))}; name the {(Directory.Exists(train) ? "valid" : "train")} one ({(Directory.Exists(train) ? "ValidFolder" : "TrainFolder")}) if it is one of them." : ""));
+        }
         return Split(ClassFolders(folder), options, logger);
     }
 
@@ -70,7 +75,7 @@ public static class ImageFolders
     private static DatasetDict Split(List<LabelledImage> items, ImageDatasetOptions options, ILogger? logger)
     {
         if (!(options.ValidFraction > 0 && options.ValidFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidFraction, "The valid fraction must be greater than 0 and less than 1.");
+            throw new ArgumentOutOfRangeException(null, $"The valid fraction (ValidFraction) must be greater than 0 and less than 1; got {options.ValidFraction}.");
         items = Readable(items, options, logger);
         var classes = Classes(items);
         var classOf = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
