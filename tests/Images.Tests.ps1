@@ -74,12 +74,16 @@ Describe 'Import-IsaacImageDataset' {
 Describe 'Pretrained weights on image files' {
     It 'switches the dataset to ImageNet statistics, fine-tunes from files and saves the statistics with the model' {
         $ds = Import-IsaacImageDataset "$root/png" -Size 32
-        $loaders = $ds | New-IsaacDataLoaders -BatchSize 32
+        $earlier = $ds | New-IsaacDataLoaders -BatchSize 32
+        $measured = $ds.Images.Mean
         $weights = Join-Path $PSScriptRoot 'fixtures/pytorch/mobilenet_v3_small-10.pt'
         $model = New-IsaacVisionModel mobilenet_v3_small -Dataset $ds -WeightsPath $weights
         $ds.Images.Mean | Should -Be 0.485, 0.456, 0.406
         $ds.Images.Std | Should -Be 0.229, 0.224, 0.225
-        $loaders.Images.Mean | Should -Be 0.485, 0.456, 0.406   # loaders made before the switch read the same files anew
+        # Loaders made before keep what they had: a model trained through them is never fed the new statistics.
+        $earlier.Images.Mean | Should -Be $measured
+        $loaders = $ds | New-IsaacDataLoaders -BatchSize 32
+        $loaders.Images.Mean | Should -Be 0.485, 0.456, 0.406
         Set-IsaacSeed 5
         $trainer = New-IsaacTrainer -DataLoaders $loaders -Model $model
         $records = Invoke-IsaacFit $trainer -FineTune -FreezeEpochs 1 -Epochs 1 -LearningRate 2e-3
@@ -141,6 +145,10 @@ Describe 'Image models saved and used again' {
         $after.P | Should -Be ($before | ForEach-Object { $_.Probability.ToString('R') })
 
         Set-Content "$root/not-a-photo.jpg" 'text'
+        # A folder among the files is one error; the files before and after it are predicted.
+        $withFolder = @((Get-Item $files[0]), (Get-Item $root), (Get-Item $files[1])) | Invoke-IsaacPredict -Model $trainer -ErrorVariable folderErrors -ErrorAction SilentlyContinue
+        $withFolder | Should -HaveCount 2
+        $folderErrors[0].Exception.Message | Should -BeLike '*is a folder, not an image file*' 
         $mixed = @($files[0], "$root/not-a-photo.jpg", $files[1]) | Invoke-IsaacPredict -Model $trainer -ErrorVariable failed -ErrorAction SilentlyContinue
         $mixed | Should -HaveCount 2
         $failed | Should -HaveCount 1

@@ -222,14 +222,15 @@ public partial class Trainer
 
     private void EpochBody()
     {
-        using var batches = Dl!.BeginEpoch();
+        using var batches = Dl!.BeginEpoch(Cancellation);
         for (Iter = 0; Iter < batches.Count; Iter++)
         {
             if (Cancellation.IsCancellationRequested) throw new CancelFitException();
             try
             {
                 using var scope = NewDisposeScope(); // Every tensor a batch makes dies with the batch.
-                Batch = batches.Get(Iter);
+                try { Batch = batches.Get(Iter); }
+                catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new CancelFitException(); } // stopped while waiting for data
                 WithCallbacks(LoopLevel.Batch, _batchBody);
             }
             finally { Batch = null; Preds = null; Loss = null; } // they are disposed now, whatever ended the batch

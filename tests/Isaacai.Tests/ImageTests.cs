@@ -335,4 +335,54 @@ public sealed class ImageTests() : TempFolderTests("isaacai-images-")
         var error = Assert.Throws<ArgumentException>(() => model.call(rgb));
         Assert.StartsWith("This ConvNet takes images of 1 channel(s), [N, 1, H, W]; got [2, 3, 16, 16].", error.Message);
     }
+
+    /// <summary>A small PNG whose header declares <paramref name="width"/>×<paramref name="height"/> gray pixels (its data holds one row).</summary>
+    private string PngHeader(string name, int width, int height)
+    {
+        static byte[] BigEndian(int v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+        static IEnumerable<byte> Chunk(string type, byte[] data)
+        {
+            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            return BigEndian(data.Length).Concat(typed).Concat(BigEndian((int)System.IO.Hashing.Crc32.HashToUInt32(typed)));
+        }
+        byte[] ihdr = [.. BigEndian(width), .. BigEndian(height), 8, 0, 0, 0, 0];
+        using var compressed = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(new byte[width + 1]);
+        var bytes = new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10 }.Concat(Chunk("IHDR", ihdr)).Concat(Chunk("IDAT", compressed.ToArray())).Concat(Chunk("IEND", [])).ToArray();
+        File.WriteAllBytes(PathOf(name), bytes);
+        return PathOf(name);
+    }
+
+    [Fact]
+    public void Files_too_large_folders_and_batches_beyond_one_buffer_are_clear_errors()
+    {
+        var huge = PngHeader("huge.png", 30000, 30000);
+        Assert.Equal($"is 30000×30000 pixels, more than the {ImageDecoder.MaxPixels:N0} an image may have here; make it smaller", ImageDecoder.Problem(huge));
+        Assert.Contains("is 30000×30000 pixels", Assert.Throws<ImageFileException>(() => Decode(huge, Plain(8, 8))).Message);
+        Assert.Contains("is a folder, not an image file", Assert.Throws<ImageFileException>(() => Decode(Folder, Plain(8, 8))).Message);
+
+        // A batch whose floats pass what one array holds is the epoch's error at that batch, not a lost producer.
+        var file = WriteSample(PathOf("fm"), 1)[0];
+        var wide = new ImageDataset(Enumerable.Repeat(file, 50).ToList(), new long[50], Plain(4096, 4096, channels: 3), workers: 1);
+        using var epoch = wide.OpenEpoch(null, 64);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => epoch.Get(0));
+        Assert.Contains("more than one buffer holds", error.Message);
+    }
+
+    [Fact]
+    public void A_cancelled_fit_stops_waiting_for_files_and_a_dataset_keeps_its_own_augmentation()
+    {
+        var paths = WriteSample(PathOf("fm"), 8);
+        var augmentation = new ImageAugmentation { MaxRotate = 5 };
+        var data = new ImageDataset(paths, Enumerable.Range(0, 8).Select(i => (long)(i % 2)).ToList(), Plain(8, 8), augmentation, workers: 1);
+        augmentation.MaxRotate = 500; // the caller's object, not the dataset's
+        data.Augmentation!.MinScale = 0; // a copy
+        Assert.Equal(5, data.Augmentation!.MaxRotate);
+        Assert.Equal(0.75, data.Augmentation.MinScale);
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        using var epoch = data.OpenEpoch(null, 4, stop.Token);
+        Assert.ThrowsAny<OperationCanceledException>(() => epoch.Get(0));
+        epoch.Dispose(); // twice: no error
+    }
 }

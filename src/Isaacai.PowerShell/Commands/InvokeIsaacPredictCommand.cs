@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Runtime.InteropServices;
+using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
 using Isaacai.Inference;
 using static TorchSharp.torch;
@@ -54,7 +55,14 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         if (InputObject.BaseObject is Tensor samples)
         {
             Flush();
+            FlushFiles(); // what came before goes out before it
             Run(() => { foreach (var prediction in _predictor.Predict(samples, BatchSize)) WriteObject(Shape(new PSObject(), prediction)); }, samples);
+            return;
+        }
+        if (_predictor.Images is not null && InputObject.BaseObject is DirectoryInfo folder)
+        {
+            WriteError(new ErrorRecord(new ImageFileException(folder.FullName, "is a folder, not an image file; pass its files (Get-ChildItem -File)"),
+                "UnreadableImage", ErrorCategory.ReadError, folder.FullName));
             return;
         }
         if (_predictor.Images is not null && InputObject.BaseObject is FileInfo or string)
@@ -67,6 +75,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         var processor = _predictor.Processor;
         if (processor is null)
         {
+            Flush();
+            FlushFiles(); // the files queued so far still get their predictions
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_predictor.Images is not null
                     ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {InputObject.BaseObject.GetType().Name} objects."
                     : "This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),

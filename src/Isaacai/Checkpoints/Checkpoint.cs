@@ -108,14 +108,18 @@ public sealed class Checkpoint : IDisposable
         using (zip)
         {
             var info = ReadInfo(zip, path);
-            var weights = ZipEntries.ReadSafetensors(zip, ModelEntry, path, model is null ? null : StateDicts.SafetensorsBound(model));
+            // Given the model, every entry is bounded by what its weights take: the optimizer keeps at most a few
+            // tensors per parameter (Adam: two moments), the callbacks a few copies (early stopping's best weights).
+            long? weightsBound = model is null ? null : StateDicts.SafetensorsBound(model);
+            long? Times(int copies) => weightsBound * copies + (16L << 20);
+            var weights = ZipEntries.ReadSafetensors(zip, ModelEntry, path, weightsBound);
             Dictionary<string, Tensor> state;
-            try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path); }
+            try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path, Times(4)); }
             catch { Dispose(weights.Values); throw; }
             byte[]? optimizer = null;
             if (zip.GetEntry(OptimizerEntry) is not null)
             {
-                try { optimizer = ZipEntries.ReadVerified(zip, OptimizerEntry, path, long.MaxValue); }
+                try { optimizer = ZipEntries.ReadVerified(zip, OptimizerEntry, path, Times(4) ?? long.MaxValue, "this model's optimizer state"); }
                 catch
                 {
                     Dispose(weights.Values);

@@ -31,11 +31,11 @@ public sealed class DataLoader
         }
     }
 
-    /// <summary>The batches of one epoch, in this epoch's order.</summary>
-    public IEpochBatches BeginEpoch()
+    /// <summary>The batches of one epoch, in this epoch's order; waiting for a batch ends when <paramref name="cancellation"/> is cancelled.</summary>
+    public IEpochBatches BeginEpoch(CancellationToken cancellation = default)
     {
         Dataset.ThrowIfDisposed();
-        return Dataset.OpenEpoch(Shuffle ? randperm(Dataset.Count) : null, BatchSize);
+        return Dataset.OpenEpoch(Shuffle ? randperm(Dataset.Count) : null, BatchSize, cancellation);
     }
 }
 

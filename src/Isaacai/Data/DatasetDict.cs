@@ -16,16 +16,20 @@ public sealed class DatasetDict() : Dictionary<string, IDataset>(StringComparer.
     /// <summary>The fitted preprocessing of tabular data; null for data that came as tensors.</summary>
     public Tabular.TabularProcessor? Processor { get; private set; }
 
-    /// <summary>How image files become inputs (size, channels, normalization), for datasets of images; null otherwise.</summary>
+    /// <summary>
+    /// How image files become inputs (size, channels, normalization), for datasets of images; null otherwise.
+    /// Setting it puts new splits in this dict: loaders and trainers made earlier keep the splits they had, so a
+    /// model trained on the old statistics is never fed the new ones.
+    /// </summary>
     public Images.ImagePipeline? Images
     {
         get => Values.OfType<Images.ImageDataset>().FirstOrDefault()?.Pipeline;
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            var splits = Values.OfType<Images.ImageDataset>().ToList();
+            var splits = this.Where(split => split.Value is Images.ImageDataset).ToList();
             if (splits.Count == 0) throw new InvalidOperationException("This dataset holds no image files, so it has no image pipeline to change.");
-            foreach (var split in splits) split.Pipeline = value;
+            foreach (var (name, split) in splits) this[name] = ((Images.ImageDataset)split).WithPipeline(value);
         }
     }
 

@@ -21,9 +21,10 @@ public interface IDataset : IDisposable
 
     /// <summary>
     /// The batches of one epoch: samples in the order of <paramref name="order"/> (null: in order), cut into
-    /// batches of <paramref name="batchSize"/>. Takes ownership of <paramref name="order"/>.
+    /// batches of <paramref name="batchSize"/>. Takes ownership of <paramref name="order"/>. A batch that is not ready
+    /// yet is waited for until <paramref name="cancellation"/> (the fit's) is cancelled.
     /// </summary>
-    IEpochBatches OpenEpoch(Tensor? order, int batchSize);
+    IEpochBatches OpenEpoch(Tensor? order, int batchSize, CancellationToken cancellation = default);
 
     /// <summary>The samples at <paramref name="indices"/>, as a new dataset of the same kind.</summary>
     IDataset Select(Tensor indices);

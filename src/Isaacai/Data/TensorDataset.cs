@@ -26,7 +26,7 @@ public sealed class TensorDataset : IDataset
     IDataset IDataset.Select(Tensor indices) => Select(indices);
 
     /// <summary>Batches sliced from the tensors: no per-item collation.</summary>
-    public IEpochBatches OpenEpoch(Tensor? order, int batchSize) => new SlicedBatches(this, order, batchSize);
+    public IEpochBatches OpenEpoch(Tensor? order, int batchSize, CancellationToken cancellation = default) => new SlicedBatches(this, order, batchSize);
 
     private sealed class SlicedBatches(TensorDataset data, Tensor? order, int batchSize) : IEpochBatches
     {

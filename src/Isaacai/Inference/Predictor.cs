@@ -45,9 +45,7 @@ public sealed class Predictor
         if (inputs.dim() == 0) throw new ArgumentException("Inputs need a first dimension: one entry per sample.", nameof(inputs));
         CheckInputs(inputs);
         var device = Model.parameters().FirstOrDefault()?.device ?? CPU;
-        bool wasTraining = Model.training;
-        Model.eval();
-        try
+        using (ModuleModes.Eval(Model))
         {
             using var _ = no_grad();
             var parts = new List<Tensor>();
@@ -62,7 +60,6 @@ public sealed class Predictor
             var all = parts.Count == 0 ? empty(0) : cat(parts, 0);
             return all.MoveToOuterDisposeScope();
         }
-        finally { Model.train(wasTraining); }
     }
 
     /// <summary>What one sample's input is, where the predictor knows: a table's encoded row, or a prepared image.</summary>
@@ -127,7 +124,9 @@ public sealed class Predictor
     {
         var pipeline = Images ?? throw new InvalidOperationException("This model was not trained on image files, so it has no image pipeline to prepare files with; predict on tensors instead.");
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        foreach (var chunk in paths.Chunk(batchSize))
+        // Files are decoded a bounded number at a time (about 256 MB of floats), whatever the batch size.
+        int decodeAtOnce = (int)Math.Clamp((256L << 20) / (sizeof(float) * (long)pipeline.SampleLength), 1, batchSize);
+        foreach (var chunk in paths.Chunk(decodeAtOnce))
         {
             var (inputs, errors) = ImageBatches.DecodeEach(chunk, pipeline, ImageDataset.DefaultWorkers);
             IReadOnlyList<Prediction> predictions = [];

@@ -1,4 +1,5 @@
 using Isaacai.Data;
+using Isaacai.Models;
 using Isaacai.Data.Images;
 using static TorchSharp.torch;
 
@@ -49,9 +50,7 @@ public sealed class ClassificationInterpretation
         var (actual, predicted) = (new int[n], new int[n]);
         var (losses, actualProbabilities, predictedProbabilities) = (new double[n], new double[n], new double[n]);
         var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        var modes = TrainingModes(model);
-        model.eval();
-        try
+        using (ModuleModes.Eval(model))
         {
             using var noGrad = no_grad();
             // Samples as a valid pass sees them: a train split's augmentation left out (and with it the draw from torch's generator).
@@ -90,7 +89,6 @@ public sealed class ClassificationInterpretation
             }
             if (at != n) throw new InvalidOperationException($"The dataset gave {at} of its {n} samples.");
         }
-        finally { RestoreTrainingModes(modes); }
         return new ClassificationInterpretation(dataset, classes, inputsAreTableRows, actual, predicted, losses, actualProbabilities, predictedProbabilities);
     }
 
@@ -105,14 +103,6 @@ public sealed class ClassificationInterpretation
     };
 
     /// <summary>Every module's train/eval flag, parents before children (a module's train() sets its children too).</summary>
-    private static List<(nn.Module Module, bool Training)> TrainingModes(nn.Module model) =>
-        [(model, model.training), .. model.named_modules().OrderBy(m => m.name.Count(c => c == '.')).Select(m => (m.module, m.module.training))];
-
-    private static void RestoreTrainingModes(List<(nn.Module Module, bool Training)> modes)
-    {
-        foreach (var (module, training) in modes) module.train(training);
-    }
-
     /// <summary>The valid split that was interpreted; top losses index into it.</summary>
     public IDataset Dataset { get; }
 

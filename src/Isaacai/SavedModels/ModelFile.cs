@@ -63,10 +63,18 @@ public static class ModelFile
             var manifest = ReadManifest(zip, path);
             var target = model ?? manifest.Architecture?.Build()
                 ?? throw new ArgumentException($"{path} holds a model of your own ({manifest.ModelType}), which the file cannot rebuild: pass a new instance of it as the model to load the weights into.");
-            LoadInto(target, ZipEntries.ReadSafetensors(zip, WeightsEntry, path, StateDicts.SafetensorsBound(target)), path);
-            var predictor = new Predictor(target, manifest.Target, manifest.Preprocessing, manifest.Images);
-            predictor.CheckModelFitsInputs(path);
-            return predictor;
+            try
+            {
+                LoadInto(target, ZipEntries.ReadSafetensors(zip, WeightsEntry, path, StateDicts.SafetensorsBound(target)), path);
+                var predictor = new Predictor(target, manifest.Target, manifest.Preprocessing, manifest.Images);
+                predictor.CheckModelFitsInputs(path);
+                return predictor;
+            }
+            catch when (model is null)
+            {
+                target.Dispose(); // built here from the manifest: nobody else holds its native memory
+                throw;
+            }
         }
     }
 

@@ -27,6 +27,9 @@ public sealed class ImageAugmentation
     /// <summary>The largest contrast change as a fraction: distances from the image's mean are scaled by 1 ± this.</summary>
     public double MaxContrast { get; set; } = 0.2;
 
+    /// <summary>A copy: a dataset keeps its own, so changing the settings later cannot reach a running epoch.</summary>
+    public ImageAugmentation Copy() => (ImageAugmentation)MemberwiseClone();
+
     /// <summary>Refuses settings outside their ranges, naming each.</summary>
     public ImageAugmentation Validated()
     {

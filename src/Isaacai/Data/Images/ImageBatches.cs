@@ -8,31 +8,45 @@ namespace Isaacai.Data.Images;
 /// <summary>Decoding many files at once into one batch of floats, on worker threads.</summary>
 internal static class ImageBatches
 {
+    /// <summary>The floats <paramref name="count"/> prepared images take; one clear error beyond what one buffer holds.</summary>
+    public static int BufferLength(int count, ImagePipeline pipeline)
+    {
+        long floats = (long)count * pipeline.SampleLength;
+        return floats <= Array.MaxLength ? (int)Math.Max(1, floats)
+            : throw new ArgumentOutOfRangeException(null, $"{count} images of {pipeline.Height}×{pipeline.Width}×{pipeline.Channels} take {floats * sizeof(float):N0} bytes at once, more than one buffer holds; use a smaller batch or image size.");
+    }
+
     /// <summary>
     /// Decodes <paramref name="paths"/> into <paramref name="buffer"/>, one sample after another, on up to
     /// <paramref name="workers"/> threads; with an augmentation, sample i draws from <paramref name="randomFor"/>(i).
+    /// A failure is the first failing file's, by position, whichever thread met it first.
     /// </summary>
     public static void DecodeInto(IReadOnlyList<string> paths, ImagePipeline pipeline, float[] buffer, int workers,
                                   ImageAugmentation? augmentation = null, Func<int, Random>? randomFor = null, CancellationToken cancellation = default)
     {
+        var errors = DecodeAll(paths, pipeline, buffer, workers, augmentation, randomFor, cancellation);
+        if (Array.FindIndex(errors, e => e is not null) is var first and >= 0) ExceptionDispatchInfo.Throw(errors[first]!);
+    }
+
+    /// <summary>Decodes every file it can into <paramref name="buffer"/>; each file's error, or null where it decoded.</summary>
+    public static ImageFileException?[] DecodeAll(IReadOnlyList<string> paths, ImagePipeline pipeline, float[] buffer, int workers,
+                                                   ImageAugmentation? augmentation, Func<int, Random>? randomFor, CancellationToken cancellation)
+    {
         int length = pipeline.SampleLength;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellation };
-        try
+        if (buffer.Length < BufferLength(paths.Count, pipeline)) throw new ArgumentException("The buffer is smaller than the batch.", nameof(buffer));
+        var errors = new ImageFileException?[paths.Count];
+        Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellation }, i =>
         {
-            Parallel.For(0, paths.Count, options, i =>
-                ImageDecoder.Decode(paths[i], pipeline, buffer.AsSpan(i * length, length), augmentation, augmentation is null ? null : randomFor!(i)));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // The first file that failed, as itself: one clear error, not an aggregate.
-            ExceptionDispatchInfo.Throw(e.InnerExceptions.OrderBy(inner => inner is ImageFileException ? 0 : 1).First());
-        }
+            try { ImageDecoder.Decode(paths[i], pipeline, buffer.AsSpan(i * length, length), augmentation, augmentation is null ? null : randomFor!(i)); }
+            catch (ImageFileException e) { errors[i] = e; }
+        });
+        return errors;
     }
 
     /// <summary>The prepared images of <paramref name="paths"/> as a tensor [N, C, H, W] (no augmentation).</summary>
     public static Tensor Decode(IReadOnlyList<string> paths, ImagePipeline pipeline, int workers)
     {
-        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, paths.Count * pipeline.SampleLength));
+        var buffer = ArrayPool<float>.Shared.Rent(BufferLength(paths.Count, pipeline));
         try
         {
             DecodeInto(paths, pipeline, buffer, workers);
@@ -48,15 +62,10 @@ internal static class ImageBatches
     public static (Tensor? Inputs, ImageFileException?[] Errors) DecodeEach(IReadOnlyList<string> paths, ImagePipeline pipeline, int workers)
     {
         int length = pipeline.SampleLength;
-        var errors = new ImageFileException?[paths.Count];
-        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, paths.Count * length));
+        var buffer = ArrayPool<float>.Shared.Rent(BufferLength(paths.Count, pipeline));
         try
         {
-            Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
-            {
-                try { ImageDecoder.Decode(paths[i], pipeline, buffer.AsSpan(i * length, length)); }
-                catch (ImageFileException e) { errors[i] = e; }
-            });
+            var errors = DecodeAll(paths, pipeline, buffer, workers, null, null, default);
             int good = 0;
             for (int i = 0; i < paths.Count; i++)
                 if (errors[i] is null)
@@ -95,15 +104,19 @@ internal sealed class PrefetchedBatches : IEpochBatches
     private readonly BlockingCollection<DecodedBatch> _ready = new(Ahead);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _producer;
+    private readonly CancellationToken _cancellation;
+    private readonly ImageAugmentation? _augmentation;
     private int _next;
+    private bool _disposed;
 
     private sealed record DecodedBatch(float[]? Buffer, long[] Labels, ExceptionDispatchInfo? Error);
 
-    public PrefetchedBatches(ImageDataset data, long[]? order, int batchSize, long epochSeed)
+    public PrefetchedBatches(ImageDataset data, long[]? order, int batchSize, long epochSeed, CancellationToken cancellation)
     {
-        (_data, _order, _batchSize, _epochSeed, _pipeline) = (data, order, batchSize, epochSeed, data.Pipeline);
+        (_data, _order, _batchSize, _epochSeed, _pipeline, _cancellation, _augmentation) = (data, order, batchSize, epochSeed, data.Pipeline, cancellation, data.Augmentation);
         Count = (int)((data.Count + batchSize - 1) / batchSize);
-        _producer = Task.Factory.StartNew(Produce, TaskCreationOptions.LongRunning);
+        // The default scheduler: a caller's own (single-threaded) scheduler would queue the producer behind the loop.
+        _producer = Task.Factory.StartNew(Produce, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public int Count { get; }
@@ -119,7 +132,12 @@ internal sealed class PrefetchedBatches : IEpochBatches
                 if (batch.Error is not null) return;
             }
         }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested) { }
+        catch (Exception e)
+        {
+            // Whatever else ends the producer is the loop's error at the next batch, not a silent end of the epoch.
+            _ready.Add(new DecodedBatch(null, [], ExceptionDispatchInfo.Capture(e)));
+        }
         finally { _ready.CompleteAdding(); }
     }
 
@@ -129,16 +147,17 @@ internal sealed class PrefetchedBatches : IEpochBatches
         var samples = new long[count];
         for (int i = 0; i < count; i++) samples[i] = _order?[start + i] ?? start + i;
         var labels = samples.Select(s => _data.Labels[(int)s]).ToArray();
-        var buffer = ArrayPool<float>.Shared.Rent(count * _pipeline.SampleLength);
+        float[]? buffer = null;
         try
         {
+            buffer = ArrayPool<float>.Shared.Rent(ImageBatches.BufferLength(count, _pipeline));
             ImageBatches.DecodeInto(samples.Select(s => _data.Paths[(int)s]).ToArray(), _pipeline, buffer, _data.Workers,
-                _data.Augmentation, i => ImageDataset.SampleRandom(_epochSeed, samples[i]), _stop.Token);
+                _augmentation, i => ImageDataset.SampleRandom(_epochSeed, samples[i]), _stop.Token);
             return new DecodedBatch(buffer, labels, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<float>.Shared.Return(buffer);
             return new DecodedBatch(null, labels, ExceptionDispatchInfo.Capture(e));
         }
     }
@@ -147,7 +166,8 @@ internal sealed class PrefetchedBatches : IEpochBatches
     {
         if (index != _next)
             throw new InvalidOperationException($"Image batches are decoded ahead in order: batch {_next} comes next, not {index}.");
-        if (!_ready.TryTake(out var batch, Timeout.Infinite)) throw new InvalidOperationException("This epoch's batches have all been read.");
+        // Cancelling the fit (Ctrl+C) ends the wait at once, not after the batch has been decoded.
+        if (!_ready.TryTake(out var batch, Timeout.Infinite, _cancellation)) throw new InvalidOperationException("This epoch's batches have all been read.");
         _next++;
         batch.Error?.Throw();
         try { return new Batch(ImageBatches.ToTensor(batch.Buffer!, batch.Labels.Length, _pipeline), tensor(batch.Labels)); }
@@ -156,6 +176,8 @@ internal sealed class PrefetchedBatches : IEpochBatches
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stop.Cancel();
         try { _producer.Wait(); } catch (AggregateException) { } // its errors were each batch's to report
         while (_ready.TryTake(out var left))

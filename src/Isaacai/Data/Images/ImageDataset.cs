@@ -19,7 +19,7 @@ public sealed class ImageDataset : IDataset
         Paths = paths.ToArray();
         Labels = labels.ToArray();
         Pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
-        Augmentation = augmentation?.Validated();
+        _augmentation = augmentation?.Copy().Validated();
         Workers = workers == 0 ? DefaultWorkers : workers;
     }
 
@@ -29,11 +29,13 @@ public sealed class ImageDataset : IDataset
     public IReadOnlyList<string> Paths { get; }
     public IReadOnlyList<long> Labels { get; }
 
-    /// <summary>How the files become inputs; changing it (to pretrained weights' statistics, say) applies from the next batch.</summary>
-    public ImagePipeline Pipeline { get; set; }
+    private readonly ImageAugmentation? _augmentation;
 
-    /// <summary>The random changes made to each training sample, or null for none.</summary>
-    public ImageAugmentation? Augmentation { get; }
+    /// <summary>How the files become inputs.</summary>
+    public ImagePipeline Pipeline { get; }
+
+    /// <summary>The random changes made to each training sample, or null for none (a copy: the dataset's own cannot change).</summary>
+    public ImageAugmentation? Augmentation => _augmentation?.Copy();
 
     /// <summary>Threads decoding files ahead of the loop.</summary>
     public int Workers { get; }
@@ -47,7 +49,7 @@ public sealed class ImageDataset : IDataset
         if (_disposed) throw new ObjectDisposedException("This image dataset was disposed: make it again from its files.", (Exception?)null);
     }
 
-    public IEpochBatches OpenEpoch(Tensor? order, int batchSize)
+    public IEpochBatches OpenEpoch(Tensor? order, int batchSize, CancellationToken cancellation = default)
     {
         ThrowIfDisposed();
         long[]? indices = null;
@@ -64,16 +66,19 @@ public sealed class ImageDataset : IDataset
             var halves = draw.data<long>().ToArray();
             epochSeed = halves[0] << 31 ^ halves[1];
         }
-        return new PrefetchedBatches(this, indices, batchSize, epochSeed);
+        return new PrefetchedBatches(this, indices, batchSize, epochSeed, cancellation);
     }
 
     IDataset IDataset.Select(Tensor indices) => Select(indices);
+
+    /// <summary>The same files and labels prepared by another pipeline (pretrained weights' statistics, say), as a new dataset.</summary>
+    public ImageDataset WithPipeline(ImagePipeline pipeline) => new(Paths, Labels, pipeline, _augmentation, Workers);
 
     /// <summary>The samples at <paramref name="indices"/> (same pipeline, augmentation and workers).</summary>
     public ImageDataset Select(Tensor indices)
     {
         var chosen = indices.data<long>().ToArray();
-        return new ImageDataset(chosen.Select(i => Paths[(int)i]).ToArray(), chosen.Select(i => Labels[(int)i]).ToArray(), Pipeline, Augmentation, Workers);
+        return new ImageDataset(chosen.Select(i => Paths[(int)i]).ToArray(), chosen.Select(i => Labels[(int)i]).ToArray(), Pipeline, _augmentation, Workers);
     }
 
     /// <summary>The prepared inputs of the samples at <paramref name="indices"/>, without augmentation: what a valid pass sees.</summary>

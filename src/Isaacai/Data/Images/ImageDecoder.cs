@@ -16,6 +16,9 @@ public static class ImageDecoder
     public static IReadOnlySet<string> Extensions { get; } =
         new HashSet<string>([".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp"], StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The most pixels a file may decode to (PIL's limit is of the same size): a small file declaring more would take gigabytes.</summary>
+    public const long MaxPixels = 1L << 27;
+
     [ThreadStatic] private static SKBitmap? _canvasBitmap;
     [ThreadStatic] private static SKCanvas? _canvas;
 
@@ -24,17 +27,10 @@ public static class ImageDecoder
     {
         try
         {
-            var file = new FileInfo(path);
-            if (!file.Exists) return Directory.Exists(path) ? "is a folder, not an image file" : "does not exist";
-            if (file.Length == 0) return "is empty (0 bytes)";
-            using var codec = SKCodec.Create(path, out var result);
-            if (codec is null) return $"is not an image that can be decoded ({Describe(result)})";
-            return codec.Info.Width < 1 || codec.Info.Height < 1 ? "has no pixels" : null;
+            using var codec = OpenCodec(path);
+            return codec.Info.Width < 1 || codec.Info.Height < 1 ? "has no pixels" : TooLarge(codec.Info.Width, codec.Info.Height);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $"cannot be read ({e.Message})";
-        }
+        catch (ImageFileException e) { return e.Problem; }
     }
 
     /// <summary>
@@ -46,7 +42,16 @@ public static class ImageDecoder
         if (destination.Length != pipeline.SampleLength)
             throw new ArgumentException($"The destination holds {destination.Length} floats; a {pipeline.Height}×{pipeline.Width}×{pipeline.Channels} image needs {pipeline.SampleLength}.", nameof(destination));
         if (augmentation is not null && random is null) throw new ArgumentNullException(nameof(random), "Augmenting needs a random source.");
-        using var source = DecodeOriented(path, pipeline, out var orient, out int width, out int height);
+        SKBitmap source;
+        SKMatrix orient;
+        int width, height;
+        try { source = DecodeOriented(path, pipeline, augmentation, out orient, out width, out height); }
+        catch (Exception e) when (e is not (ImageFileException or OperationCanceledException))
+        {
+            // SkiaSharp's own failures (pixels it cannot allocate, say) are this file's error, named.
+            throw new ImageFileException(path, $"could not be decoded ({e.Message})", e);
+        }
+        using var _ = source;
         var canvas = CanvasFor(pipeline.Width, pipeline.Height);
         var layout = Layout(width, height, pipeline, augmentation, random);
         var matrix = orient.PostConcat(layout);
@@ -67,28 +72,42 @@ public static class ImageDecoder
         WriteChannels(_canvasBitmap!.GetPixelSpan(), pipeline, destination, brightness, contrast);
     }
 
-    /// <summary>The decoded pixels, and the matrix that turns them upright (EXIF orientation) into a width×height image.</summary>
-    private static SKBitmap DecodeOriented(string path, ImagePipeline pipeline, out SKMatrix orient, out int width, out int height)
+    /// <summary>The codec of a readable, non-empty image file; otherwise this file's error, saying why.</summary>
+    private static SKCodec OpenCodec(string path)
     {
-        SKCodec? codec;
         try
         {
-            if (new FileInfo(path) is { Exists: true, Length: 0 }) throw new ImageFileException(path, "is empty (0 bytes)");
-            codec = SKCodec.Create(path, out var created);
-            if (codec is null) throw new ImageFileException(path, File.Exists(path) ? $"is not an image that can be decoded ({Describe(created)})" : "does not exist");
+            var file = new FileInfo(path);
+            if (!file.Exists) throw new ImageFileException(path, Directory.Exists(path) ? "is a folder, not an image file" : "does not exist");
+            if (file.Length == 0) throw new ImageFileException(path, "is empty (0 bytes)");
+            if (SKCodec.Create(path, out var created) is { } codec) return codec;
+            using (File.OpenRead(path)) { } // SkiaSharp says nothing of permissions: this throws if the file cannot be opened
+            throw new ImageFileException(path, $"is not an image that can be decoded ({Describe(created)})");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ImageFileException)
         {
             throw new ImageFileException(path, $"cannot be read ({e.Message})", e);
         }
+    }
+
+    private static string? TooLarge(long width, long height) =>
+        width * height > MaxPixels ? $"is {width}×{height} pixels, more than the {MaxPixels:N0} an image may have here; make it smaller" : null;
+
+    /// <summary>The decoded pixels, and the matrix that turns them upright (EXIF orientation) into a width×height image.</summary>
+    private static SKBitmap DecodeOriented(string path, ImagePipeline pipeline, ImageAugmentation? augmentation, out SKMatrix orient, out int width, out int height)
+    {
+        var codec = OpenCodec(path);
         using (codec)
         {
             bool sideways = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
             int uprightWidth = sideways ? codec.Info.Height : codec.Info.Width, uprightHeight = sideways ? codec.Info.Width : codec.Info.Height;
             // Decode no larger than twice the target (the codec picks the nearest size it supports at or above it):
-            // a 12-megapixel JPEG for a 224-pixel model is decoded at an eighth of its size, much faster.
-            float scale = (float)Math.Min(1, 2 * Math.Max((double)pipeline.Width / uprightWidth, (double)pipeline.Height / uprightHeight));
+            // a 12-megapixel JPEG for a 224-pixel model is decoded at an eighth of its size, much faster. A random
+            // crop keeps as little as MinScale of the area, so it needs that much more resolution to stay sharp.
+            double zoom = augmentation is null ? 1 : 1 / Math.Sqrt(augmentation.MinScale);
+            float scale = (float)Math.Min(1, 2 * zoom * Math.Max((double)pipeline.Width / uprightWidth, (double)pipeline.Height / uprightHeight));
             var size = codec.GetScaledDimensions(scale);
+            if (TooLarge(size.Width, size.Height) is { } tooLarge) throw new ImageFileException(path, tooLarge);
             var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
             var bitmap = new SKBitmap(info);
             var result = codec.GetPixels(info, bitmap.GetPixels());

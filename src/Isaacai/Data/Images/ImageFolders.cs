@@ -126,7 +126,20 @@ public static class ImageFolders
     private static DatasetDict Datasets(List<LabelledImage> train, List<LabelledImage> valid, List<string> classes, ImageDatasetOptions options, ILogger? logger)
     {
         var classOf = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
-        var pipeline = Measured(train.Select(t => t.Path).ToList(), options);
+        var (pipeline, unreadable) = Measured(train.Select(t => t.Path).ToList(), options);
+        if (unreadable.Count > 0)
+        {
+            // Damaged past their headers: found only now, when their pixels were decoded.
+            var bad = unreadable.Select(e => $"{e.Path} {e.Problem}").ToList();
+            if (!options.SkipUnreadable)
+                throw new InvalidDataException($"{bad.Count} file(s) cannot be decoded: {string.Join("; ", bad.Take(5))}{(bad.Count > 5 ? $"; and {bad.Count - 5} more" : "")}. "
+                    + $"Readable images are {ImageDecoder.FormatNames} files. Remove or replace them, or leave them out (SkipUnreadable).");
+            (logger ?? NullLogger.Instance).LogWarning("Left out {Count} more train file(s) whose image data cannot be decoded (the list is at Verbose).", bad.Count);
+            foreach (var line in bad) (logger ?? NullLogger.Instance).LogDebug("Left out {File}", line);
+            var paths = unreadable.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+            train = train.Where(t => !paths.Contains(t.Path)).ToList();
+            if (train.Count == 0) throw new InvalidDataException("No train image can be decoded.");
+        }
         (logger ?? NullLogger.Instance).LogDebug("Images: {Train} train, {Valid} valid, {Classes} classes; {Pipeline}", train.Count, valid.Count, classes.Count, pipeline);
         ImageDataset Of(List<LabelledImage> split, ImageAugmentation? augmentation) =>
             new(split.Select(s => s.Path).ToList(), split.Select(s => classOf[s.Label]).ToList(), pipeline, augmentation, options.Workers);
@@ -138,28 +151,44 @@ public static class ImageFolders
         };
     }
 
-    /// <summary>The pipeline with each channel's mean and std, measured on up to StatisticsSamples train images spread evenly across the list.</summary>
-    private static ImagePipeline Measured(List<string> train, ImageDatasetOptions options)
+    /// <summary>
+    /// The pipeline with each channel's mean and std, measured on up to StatisticsSamples train images spread evenly
+    /// across the list, decoded a few at a time (a large image size must not need them all in memory at once);
+    /// and the sampled files that could not be decoded.
+    /// </summary>
+    private static (ImagePipeline Pipeline, List<ImageFileException> Unreadable) Measured(List<string> train, ImageDatasetOptions options)
     {
         var raw = new ImagePipeline(options.Height, options.Width, options.Channels, options.Resize,
             Enumerable.Repeat(0.0, options.Channels).ToArray(), Enumerable.Repeat(1.0, options.Channels).ToArray());
         int count = Math.Min(train.Count, Math.Max(1, options.StatisticsSamples));
         var sample = Enumerable.Range(0, count).Select(i => train[(int)((long)i * train.Count / count)]).ToList();
-        var buffer = new float[count * raw.SampleLength];
-        ImageBatches.DecodeInto(sample, raw, buffer, options.Workers == 0 ? ImageDataset.DefaultWorkers : options.Workers);
-        int plane = raw.Height * raw.Width;
+        const int Chunk = 32;
+        var buffer = new float[ImageBatches.BufferLength(Math.Min(Chunk, count), raw)];
+        int plane = raw.Height * raw.Width, workers = options.Workers == 0 ? ImageDataset.DefaultWorkers : options.Workers;
+        var sums = new double[raw.Channels];
+        var squares = new double[raw.Channels];
+        var unreadable = new List<ImageFileException>();
+        long decoded = 0;
+        foreach (var chunk in sample.Chunk(Chunk))
+        {
+            var errors = ImageBatches.DecodeAll(chunk, raw, buffer, workers, null, null, default);
+            for (int s = 0; s < chunk.Length; s++)
+            {
+                if (errors[s] is { } error) { unreadable.Add(error); continue; }
+                decoded++;
+                for (int c = 0; c < raw.Channels; c++)
+                    foreach (var v in buffer.AsSpan(s * raw.SampleLength + c * plane, plane)) { sums[c] += v; squares[c] += (double)v * v; }
+            }
+        }
         var mean = new double[raw.Channels];
         var std = new double[raw.Channels];
+        double n = Math.Max(1, decoded) * (double)plane;
         for (int c = 0; c < raw.Channels; c++)
         {
-            double sum = 0, squares = 0;
-            for (int s = 0; s < count; s++)
-                foreach (var v in buffer.AsSpan(s * raw.SampleLength + c * plane, plane)) { sum += v; squares += (double)v * v; }
-            double n = (double)count * plane;
-            mean[c] = sum / n;
+            mean[c] = sums[c] / n;
             // A channel that never varies (an all-black set) would divide by zero: keep its scale.
-            std[c] = Math.Sqrt(Math.Max(0, squares / n - mean[c] * mean[c])) is var s2 && s2 > 1e-6 ? s2 : 1;
+            std[c] = Math.Sqrt(Math.Max(0, squares[c] / n - mean[c] * mean[c])) is var s2 && s2 > 1e-6 ? s2 : 1;
         }
-        return raw.WithNormalization(mean, std);
+        return (raw.WithNormalization(mean, std), unreadable);
     }
 }
