@@ -113,52 +113,38 @@ public sealed class Checkpoint : IDisposable
             long? weightsBound = model is null ? null : StateDicts.SafetensorsBound(model);
             long? Times(int copies) => weightsBound * copies + (16L << 20);
             var weights = ZipEntries.ReadSafetensors(zip, ModelEntry, path, weightsBound);
-            Dictionary<string, Tensor> state;
-            try { state = ZipEntries.ReadSafetensors(zip, StateEntry, path, Times(4)); }
-            catch { Dispose(weights.Values); throw; }
-            byte[]? optimizer = null;
-            if (zip.GetEntry(OptimizerEntry) is not null)
+            Dictionary<string, Tensor>? state = null;
+            try // every failure from here on frees what was read
             {
-                try { optimizer = ZipEntries.ReadVerified(zip, OptimizerEntry, path, Times(4) ?? long.MaxValue, "this model's optimizer state"); }
-                catch
+                state = ZipEntries.ReadSafetensors(zip, StateEntry, path, Times(4));
+                byte[]? optimizer = zip.GetEntry(OptimizerEntry) is null ? null
+                    : ZipEntries.ReadVerified(zip, OptimizerEntry, path, Times(4) ?? long.MaxValue, "this model's optimizer state");
+                var callbacks = (info.Callbacks ?? []).ToDictionary(c => c.Key, c =>
                 {
-                    Dispose(weights.Values);
-                    Dispose(state.Values);
-                    throw;
-                }
-            }
-            var callbacks = (info.Callbacks ?? []).ToDictionary(c => c.Key, c =>
-            {
-                var callbackState = new CallbackState();
-                foreach (var (key, value) in c.Value) callbackState.Values[key] = value;
-                return callbackState;
-            });
-            foreach (var (name, tensor) in state.Where(t => t.Key.StartsWith(CallbackPrefix, StringComparison.Ordinal)))
-            {
-                var slash = name.IndexOf('/', CallbackPrefix.Length);
-                if (slash < 0)
+                    var callbackState = new CallbackState();
+                    foreach (var (key, value) in c.Value) callbackState.Values[key] = value;
+                    return callbackState;
+                });
+                foreach (var (name, tensor) in state.Where(t => t.Key.StartsWith(CallbackPrefix, StringComparison.Ordinal)))
                 {
-                    Dispose(weights.Values);
-                    Dispose(state.Values);
-                    throw new InvalidDataException($"{path}: {StateEntry} has a tensor '{name}' that names no callback (expected {CallbackPrefix}<callback>/<name>).");
+                    var slash = name.IndexOf('/', CallbackPrefix.Length);
+                    if (slash < 0)
+                        throw new InvalidDataException($"{path}: {StateEntry} has a tensor '{name}' that names no callback (expected {CallbackPrefix}<callback>/<name>).");
+                    var owner = name[CallbackPrefix.Length..slash];
+                    if (!callbacks.TryGetValue(owner, out var callbackState)) callbacks[owner] = callbackState = new CallbackState();
+                    callbackState.Tensors[name[(slash + 1)..]] = tensor;
                 }
-                var owner = name[CallbackPrefix.Length..slash];
-                if (!callbacks.TryGetValue(owner, out var callbackState)) callbacks[owner] = callbackState = new CallbackState();
-                callbackState.Tensors[name[(slash + 1)..]] = tensor;
-            }
-            try
-            {
-                if (!state.TryGetValue(RngKey, out var saved))
+                if (!state.TryGetValue(RngKey, out var generator))
                     throw new InvalidDataException($"{path}: {StateEntry} has no random generator state; the file is incomplete.");
-                GeneratorState.Validate(saved, path);
+                GeneratorState.Validate(generator, path);
+                return new Checkpoint(path, info, weights, optimizer, generator, callbacks);
             }
             catch
             {
                 Dispose(weights.Values);
-                Dispose(state.Values);
+                if (state is not null) Dispose(state.Values);
                 throw;
             }
-            return new Checkpoint(path, info, weights, optimizer, state[RngKey], callbacks);
         }
     }
 

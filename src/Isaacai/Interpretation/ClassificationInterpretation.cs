@@ -54,8 +54,7 @@ public sealed class ClassificationInterpretation
         {
             using var noGrad = no_grad();
             // Samples as a valid pass sees them: a train split's augmentation left out (and with it the draw from torch's generator).
-            var unaugmented = dataset is ImageDataset { Augmentation: not null } images
-                ? new ImageDataset(images.Paths, images.Labels, images.Pipeline, augmentation: null, images.Workers) : dataset;
+            var unaugmented = dataset is ImageDataset images ? images.WithoutAugmentation() : dataset;
             using var batches = unaugmented.OpenEpoch(null, loader.BatchSize);
             int at = 0;
             for (int b = 0; b < batches.Count; b++)

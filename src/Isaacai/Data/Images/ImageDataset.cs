@@ -74,6 +74,9 @@ public sealed class ImageDataset : IDataset
     /// <summary>The same files and labels prepared by another pipeline (pretrained weights' statistics, say), as a new dataset.</summary>
     public ImageDataset WithPipeline(ImagePipeline pipeline) => new(Paths, Labels, pipeline, _augmentation, Workers);
 
+    /// <summary>The same files as a valid pass reads them: no augmentation, and no draw from torch's generator.</summary>
+    public ImageDataset WithoutAugmentation() => _augmentation is null ? this : new(Paths, Labels, Pipeline, null, Workers);
+
     /// <summary>The samples at <paramref name="indices"/> (same pipeline, augmentation and workers).</summary>
     public ImageDataset Select(Tensor indices)
     {
