@@ -8,8 +8,8 @@ namespace Isaacai.PowerShell;
 /// <summary>
 /// A constructor's parameters as a command's dynamic parameters, and back: how New-IsaacTrainer offers a
 /// trainer subclass's own parameters and New-IsaacCallback a callback's settings. A bool becomes a
-/// switch; a schedule function a scriptblock; a parameter named <c>path</c> is resolved against the
-/// current PowerShell location; one named <c>monitor</c> completes epoch-record keys.
+/// switch; a schedule function a scriptblock; a parameter named <c>path</c> or <c>logDir</c> is resolved
+/// against the current PowerShell location; one named <c>monitor</c> completes epoch-record keys.
 /// </summary>
 public static class ConstructorParameters
 {
@@ -53,7 +53,7 @@ public static class ConstructorParameters
         {
             SwitchParameter flag => flag.IsPresent,
             ScriptBlock script => ScriptSchedule.Of(script),
-            string path when parameter.Name == "path" => command.GetUnresolvedProviderPathFromPSPath(path),
+            string path when parameter.Name is "path" or "logDir" => command.GetUnresolvedProviderPathFromPSPath(path),
             _ => LanguagePrimitives.ConvertTo(value, parameter.ParameterType, CultureInfo.InvariantCulture),
         };
     }

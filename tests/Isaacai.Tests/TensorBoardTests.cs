@@ -1,7 +1,11 @@
 using Isaacai.Callbacks;
 using Isaacai.Checkpoints;
+using Isaacai.Data;
+using Isaacai.Interpretation;
 using Isaacai.Metrics;
-using Tensorboard;
+using Isaacai.Models;
+using Isaacai.Plots;
+using SkiaSharp;
 using TorchSharp;
 
 namespace Isaacai.Tests;
@@ -147,6 +151,46 @@ public class TensorBoardTests() : TempFolderTests("isaac-tensorboard-")
         var withoutRecords = TestData.Trainer(4, new BasicTrainCB(), new TensorBoardCB(PathOf("run")));
         Assert.Contains("MetricsCB or TrackingCB", Assert.Throws<InvalidOperationException>(() => withoutRecords.Fit(1)).Message);
         Assert.False(Directory.Exists(PathOf("run")), "nothing was written");
+    }
+
+    [Fact]
+    public void Predictions_are_a_grid_of_the_first_valid_images_as_the_model_sees_them_at_each_epochs_end()
+    {
+        Isaac.SetSeed(3);
+        var sample = Isaac.SampleDatasetDict(FashionMnist.LoadSample(), 40, seed: 5);
+        var board = new TensorBoardCB(PathOf("run"), predictions: true, predictionCount: 9);
+        var trainer = new Trainer(DataLoaders.FromDatasetDict(sample, 16), torch.nn.CrossEntropyLoss(), Optimizers.Adam, new SimpleNet(784, 16, 10),
+                                  [new BasicTrainCB(), new MetricsCB(), board]);
+        trainer.Fit(2);
+        var images = TensorBoardEvents.Values(TensorBoardEvents.ReadFolder(PathOf("run")), "predictions");
+        Assert.Equal([3L, 6], images.Select(i => i.Step)); // 40 train samples in batches of 16
+        var written = images[^1].Value.Image;
+        using var decoded = SKBitmap.Decode(written.EncodedImageString.ToByteArray());
+        Assert.Equal((3 * 128, 3 * 128 + 40), (decoded.Width, decoded.Height));
+        Assert.Equal((written.Width, written.Height), (decoded.Width, decoded.Height));
+
+        // The same grid drawn from the trained model and the first nine valid samples, pixel for pixel.
+        using var first = trainer.Dls.Valid.Dataset.Select(torch.arange(9));
+        var interpretation = ClassificationInterpretation.FromModel(trainer.Model, new DataLoader(first, 9, shuffle: false), trainer.Dls.Target);
+        using var expected = InterpretationPlots.DrawPredictions(interpretation, "Epoch 1: predicted / actual, probability", decoded.Width, decoded.Height);
+        int differing = 0;
+        for (int y = 0; y < decoded.Height; y++)
+            for (int x = 0; x < decoded.Width; x++)
+            {
+                SKColor a = decoded.GetPixel(x, y), b = expected.GetPixel(x, y);
+                if ((a.Red, a.Green, a.Blue) != (b.Red, b.Green, b.Blue)) differing++;
+            }
+        Assert.Equal(0, differing);
+        Assert.NotEqual(images[0].Value.Image.EncodedImageString, written.EncodedImageString); // the captions' probabilities moved
+    }
+
+    [Fact]
+    public void Predictions_of_data_without_classes_are_refused_before_the_first_epoch()
+    {
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), new MetricsCB(), new TensorBoardCB(PathOf("run"), predictions: true));
+        Assert.Contains("does not say what its targets are", Assert.Throws<NotSupportedException>(() => trainer.Fit(1)).Message);
+        Assert.Equal(0, trainer.Epoch);
+        Assert.Contains("PredictionCount must be 1 to 64", Assert.Throws<ArgumentOutOfRangeException>(() => new TensorBoardCB(PathOf("run"), predictionCount: 0)).Message);
     }
 
     private sealed class Probe(Action<Trainer> afterEpoch) : Callback

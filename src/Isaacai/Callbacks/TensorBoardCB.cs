@@ -24,16 +24,19 @@ namespace Isaacai.Callbacks;
 /// </summary>
 public class TensorBoardCB : Callback, ICheckpointable
 {
+    public const int MaxPredictionCount = 64;
     private SummaryWriter? _writer;
     private string? _eventFile;
     private long _step;
     private bool _settingsWritten, _warnedOfHistogram;
 
-    public TensorBoardCB(string logDir, int everyBatches = 1, bool histograms = false)
+    public TensorBoardCB(string logDir, int everyBatches = 1, bool histograms = false, bool predictions = false, int predictionCount = 16)
     {
         LogDir = string.IsNullOrWhiteSpace(logDir) ? throw new ArgumentException("Give the folder for TensorBoard's event files, such as runs/exp1.", nameof(logDir)) : Path.GetFullPath(logDir);
         EveryBatches = everyBatches >= 1 ? everyBatches : throw new ArgumentOutOfRangeException(nameof(everyBatches), everyBatches, "EveryBatches must be 1 or more: a batch's loss and learning rate are written every that many train batches.");
-        Histograms = histograms;
+        if (predictionCount is < 1 or > MaxPredictionCount)
+            throw new ArgumentOutOfRangeException(nameof(predictionCount), predictionCount, $"PredictionCount must be 1 to {MaxPredictionCount} images.");
+        (Histograms, Predictions, PredictionCount) = (histograms, predictions, predictionCount);
         Order = 10; // after MetricsCB has made the epoch's record
     }
 
@@ -41,6 +44,8 @@ public class TensorBoardCB : Callback, ICheckpointable
     public string LogDir { get; }
     public int EveryBatches { get; }
     public bool Histograms { get; }
+    public bool Predictions { get; }
+    public int PredictionCount { get; }
 
     /// <summary>Train batches done: the step of the values written next.</summary>
     public long GlobalStep => _step;
@@ -52,6 +57,7 @@ public class TensorBoardCB : Callback, ICheckpointable
     {
         if (!trainer.Callbacks.Any(c => c is MetricsCB or TrackingCB))
             throw new InvalidOperationException("TensorBoardCB writes the epoch records of a MetricsCB or TrackingCB, and this trainer has neither; add one (New-IsaacCallback Metrics).");
+        if (Predictions) SamplePredictions.Check(trainer);
         _writer ??= OpenWriter();
         _settingsWritten = false;
         _warnedOfHistogram = false;
@@ -88,6 +94,7 @@ public class TensorBoardCB : Callback, ICheckpointable
         foreach (var (name, value) in record.Metrics) writer.add_scalar(MetricTag(name), (float)value, step);
         writer.add_scalar("epoch", record.Epoch, step);
         if (Histograms) WriteHistograms(trainer, step);
+        if (Predictions) SamplePredictions.Write(trainer, writer, PredictionCount, step);
         FlushToDisk();
     }
 

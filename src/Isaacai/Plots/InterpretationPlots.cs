@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Isaacai.Data;
 using Isaacai.Data.Images;
@@ -88,15 +89,25 @@ public static class InterpretationPlots
         CheckTopLossCount(count);
         var losses = interpretation.TopLosses(count);
         if (losses.Count == 0) throw new InvalidOperationException("Nothing to plot: the valid split has no samples.");
-        var pictures = Pictures(interpretation, losses.Select(l => l.Index).ToArray());
-        try
-        {
-            TrainingPlots.WritePng(path, DrawGrid(losses, pictures, width, height));
-        }
-        finally
-        {
-            foreach (var picture in pictures) picture.Dispose();
-        }
+        var captions = losses.Select(l => ($"{l.Predicted} / {l.Actual}", $"{Number(l.Loss)} / {Number(l.ActualProbability)}")).ToList();
+        using var grid = DrawGrid(GridTitle, captions, interpretation, losses.Select(l => l.Index).ToArray(), width, height);
+        using var png = grid.Encode(SKEncodedImageFormat.Png, 100);
+        TrainingPlots.WritePng(path, png.ToArray());
+    }
+
+    /// <summary>
+    /// Every sample of <paramref name="interpretation"/>, in the dataset's order, under "predicted / actual" and
+    /// the probability given to the predicted class, as an opaque RGBA bitmap. <see cref="ThrowIfNoPictures"/>
+    /// says beforehand whether a dataset's samples can be drawn.
+    /// </summary>
+    public static SKBitmap DrawPredictions(ClassificationInterpretation interpretation, string title, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(interpretation);
+        if (interpretation.Count == 0) throw new InvalidOperationException("Nothing to draw: the split has no samples.");
+        var captions = Enumerable.Range(0, interpretation.Count).Select(i => (
+            $"{interpretation.Classes[interpretation.Predicted[i]]} / {interpretation.Classes[interpretation.Actual[i]]}",
+            Number(interpretation.PredictedProbabilities[i]))).ToList();
+        return DrawGrid(title, captions, interpretation, Enumerable.Range(0, interpretation.Count).Select(i => (long)i).ToArray(), width, height);
     }
 
     internal static void CheckTopLossCount(int count)
@@ -107,32 +118,49 @@ public static class InterpretationPlots
 
     private const string GridTitle = "Top losses: predicted / actual, loss / probability of actual";
 
-    /// <summary>Captions above images, in a grid as square as the count allows, under the grid's title.</summary>
-    private static byte[] DrawGrid(IReadOnlyList<TopLoss> losses, IReadOnlyList<SKBitmap> pictures, int width, int height)
+    /// <summary>The samples at <paramref name="indices"/> under their two-line captions, in a grid as square as the count allows, under the grid's title.</summary>
+    private static SKBitmap DrawGrid(string title, IReadOnlyList<(string First, string Second)> captions, ClassificationInterpretation interpretation,
+                                     IReadOnlyList<long> indices, int width, int height)
     {
-        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
-            ?? throw new InvalidOperationException($"SkiaSharp could not make a {width}×{height} surface.");
-        var canvas = surface.Canvas;
+        var pictures = Pictures(interpretation, indices);
+        var grid = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        try
+        {
+            using var canvas = new SKCanvas(grid);
+            DrawGrid(canvas, title, captions, pictures, width, height);
+            return grid;
+        }
+        catch
+        {
+            grid.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var picture in pictures) picture.Dispose();
+        }
+    }
+
+    private static void DrawGrid(SKCanvas canvas, string title, IReadOnlyList<(string First, string Second)> captions, IReadOnlyList<SKBitmap> pictures, int width, int height)
+    {
         canvas.Clear(SKColors.White);
         using var typeface = Typeface();
         using var ink = new SKPaint { Color = new SKColor(0x22, 0x22, 0x22), IsAntialias = true };
 
         float titleSize = Math.Clamp(height / 30f, 9, 20), titleBand = titleSize * 2;
         using (var titleFont = new SKFont(typeface, titleSize) { Embolden = true })
-            canvas.DrawText(Fitted(GridTitle, titleFont, width - 8), width / 2f, titleSize * 1.4f, SKTextAlign.Center, titleFont, ink);
+            canvas.DrawText(Fitted(title, titleFont, width - 8), width / 2f, titleSize * 1.4f, SKTextAlign.Center, titleFont, ink);
 
-        int columns = (int)Math.Ceiling(Math.Sqrt(losses.Count)), rows = (losses.Count + columns - 1) / columns;
+        int columns = (int)Math.Ceiling(Math.Sqrt(captions.Count)), rows = (captions.Count + columns - 1) / columns;
         float cellWidth = width / (float)columns, cellHeight = (height - titleBand) / rows;
         float captionSize = Math.Clamp(Math.Min(cellWidth / 13f, cellHeight / 9f), 6, 16), line = captionSize * 1.25f, pad = captionSize * 0.4f;
         using var captionFont = new SKFont(typeface, captionSize);
-        for (int i = 0; i < losses.Count; i++)
+        for (int i = 0; i < captions.Count; i++)
         {
             float left = i % columns * cellWidth, top = titleBand + i / columns * cellHeight;
-            var loss = losses[i];
             float x = left + cellWidth / 2, textWidth = cellWidth - 2 * pad;
-            canvas.DrawText(Fitted($"{loss.Predicted} / {loss.Actual}", captionFont, textWidth), x, top + line, SKTextAlign.Center, captionFont, ink);
-            canvas.DrawText(Fitted($"{Number(loss.Loss)} / {Number(loss.ActualProbability)}", captionFont, textWidth),
-                x, top + 2 * line, SKTextAlign.Center, captionFont, ink);
+            canvas.DrawText(Fitted(captions[i].First, captionFont, textWidth), x, top + line, SKTextAlign.Center, captionFont, ink);
+            canvas.DrawText(Fitted(captions[i].Second, captionFont, textWidth), x, top + 2 * line, SKTextAlign.Center, captionFont, ink);
             // The image as large as fits below its caption, keeping its aspect ratio; small images stay sharp-edged pixels.
             float boxTop = top + 2 * line + pad, boxWidth = cellWidth - 2 * pad, boxHeight = cellHeight - 2 * line - 2 * pad;
             if (boxWidth < 1 || boxHeight < 1) continue;
@@ -144,9 +172,6 @@ public static class InterpretationPlots
             using var image = SKImage.FromBitmap(picture);
             canvas.DrawImage(image, rect, sampling);
         }
-        using var snapshot = surface.Snapshot();
-        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        return png.ToArray();
     }
 
     /// <summary>Two decimals, or two significant digits below 0.005, so that a tiny probability does not read as 0.</summary>
@@ -178,10 +203,8 @@ public static class InterpretationPlots
     /// <summary>The samples at <paramref name="indices"/> of the interpreted split as 8-bit pictures, or why there are none.</summary>
     private static SKBitmap[] Pictures(ClassificationInterpretation interpretation, IReadOnlyList<long> indices)
     {
-        if (interpretation.InputsAreTableRows)
-            throw new NotSupportedException("The inputs are a table's rows, not images, so there are no pictures of the top losses to draw: list them with their values instead (Get-IsaacTopLoss).");
         var dataset = interpretation.Dataset;
-        dataset.ThrowIfDisposed();
+        ThrowIfNoPictures(dataset, interpretation.InputsAreTableRows);
         using var scope = NewDisposeScope();
         Tensor unitRange; // [n, C, H, W], values in [0, 1]
         switch (dataset)
@@ -198,26 +221,39 @@ public static class InterpretationPlots
                     unitRange = StretchedPerSample(AsImages(tensors.X.index_select(0, chosen)));
                 break;
             default:
-                throw new NotSupportedException($"Pictures of samples come from image files or image tensors; this dataset is a {dataset.GetType().Name}.");
+                throw new UnreachableException($"{dataset.GetType().Name} passed {nameof(ThrowIfNoPictures)}.");
         }
         return ToBitmaps(unitRange);
     }
 
-    /// <summary>Tensor samples as images [n, C, H, W]: from [n, C, H, W] with 1 or 3 channels, [n, H, W], or [n, H·W] of a square.</summary>
-    private static Tensor AsImages(Tensor samples)
+    /// <summary>Whether the samples of <paramref name="dataset"/> can be drawn: image files, or tensors shaped as images.</summary>
+    public static void ThrowIfNoPictures(IDataset dataset, bool inputsAreTableRows)
     {
-        var shape = samples.shape;
-        long n = shape[0];
-        switch (shape.Length)
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (inputsAreTableRows)
+            throw new NotSupportedException("The inputs are a table's rows, not images, so there are no pictures of the samples to draw: list them with their values instead (Get-IsaacTopLoss).");
+        dataset.ThrowIfDisposed();
+        if (dataset is TensorDataset) ImageShape(dataset.InputShape);
+        else if (dataset is not ImageDataset)
+            throw new NotSupportedException($"Pictures of samples come from image files or image tensors; this dataset is a {dataset.GetType().Name}.");
+    }
+
+    /// <summary>Tensor samples as images [n, C, H, W]: from [n, C, H, W] with 1 or 3 channels, [n, H, W], or [n, H·W] of a square.</summary>
+    private static Tensor AsImages(Tensor samples) => samples.reshape([samples.shape[0], .. ImageShape(samples.shape[1..])]);
+
+    /// <summary>One sample's shape as an image's [C, H, W], or why it is none.</summary>
+    private static long[] ImageShape(long[] sample)
+    {
+        switch (sample.Length)
         {
-            case 4 when shape[1] is 1 or 3: return samples;
-            case 3: return samples.unsqueeze(1);
-            case 2:
-                long side = (long)Math.Round(Math.Sqrt(shape[1]));
-                if (side * side == shape[1]) return samples.reshape(n, 1, side, side);
+            case 3 when sample[0] is 1 or 3: return sample;
+            case 2: return [1, .. sample];
+            case 1:
+                long side = (long)Math.Round(Math.Sqrt(sample[0]));
+                if (side * side == sample[0]) return [1, side, side];
                 break;
         }
-        throw new NotSupportedException($"The samples are [{string.Join(", ", shape[1..])}], which is not an image: images are [C, H, W] with 1 or 3 channels, [H, W], or H·W values of a square.");
+        throw new NotSupportedException($"The samples are [{string.Join(", ", sample)}], which is not an image: images are [C, H, W] with 1 or 3 channels, [H, W], or H·W values of a square.");
     }
 
     /// <summary>Each sample scaled from its own lowest value (black) to its highest (white): tensors do not say how they were normalized.</summary>
