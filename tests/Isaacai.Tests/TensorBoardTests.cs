@@ -193,6 +193,26 @@ public class TensorBoardTests() : TempFolderTests("isaac-tensorboard-")
         Assert.Contains("PredictionCount must be 1 to 64", Assert.Throws<ArgumentOutOfRangeException>(() => new TensorBoardCB(PathOf("run"), predictionCount: 0)).Message);
     }
 
+    [Fact]
+    public void A_write_that_fails_on_the_writers_thread_fails_the_fit_at_the_epochs_end_and_the_trainer_still_fits()
+    {
+        var board = new TensorBoardCB(PathOf("run"));
+        var pullTheFolder = new AtBatch(t => { if (t.Epoch == 1 && t.Iter == 0 && t.Training) Directory.Delete(PathOf("run"), recursive: true); });
+        var metrics = new MetricsCB();
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), metrics, board, pullTheFolder);
+        var error = Assert.Throws<IOException>(() => trainer.Fit(3));
+        Assert.StartsWith("TensorBoardCB could not write its event file: ", error.Message);
+        Assert.Equal(1, trainer.Epoch); // at the end of the epoch it happened in
+        trainer.RemoveCallback(board);
+        trainer.Fit(1);
+        Assert.Single(metrics.Records);
+    }
+
+    private sealed class AtBatch(Action<Trainer> beforeBatch) : Callback
+    {
+        public override void BeforeBatch(Trainer trainer) => beforeBatch(trainer);
+    }
+
     private sealed class Probe(Action<Trainer> afterEpoch) : Callback
     {
         public override void AfterEpoch(Trainer trainer) { if (trainer.LastPhaseOfEpoch) afterEpoch(trainer); }

@@ -18,14 +18,15 @@ namespace Isaacai.Callbacks;
 /// and the fit's settings as text (<c>settings</c>) as it starts. The step of every value
 /// is the number of train batches done so far, so a batch's loss and its epoch's losses share an axis; it goes
 /// on across fits of the same callback, and a checkpoint keeps it, so a resumed fit writes on after the last
-/// step instead of over it. The SummaryWriter appends each event to the file as it is added; the file is also
-/// flushed to disk as each epoch ends. Each writer (one per callback, made at its first fit) writes its own
+/// step instead of over it. The values go to the SummaryWriter on a thread of its own, so a batch does not wait
+/// for the file; as each epoch ends, everything is written and the file flushed to disk before the next begins. Each writer (one per callback, made at its first fit) writes its own
 /// file, so runs in the same folder sit side by side. Needs a MetricsCB or TrackingCB for the epoch records.
 /// </summary>
-public class TensorBoardCB : Callback, ICheckpointable
+public class TensorBoardCB : Callback, ICheckpointable, IDisposable
 {
     public const int MaxPredictionCount = 64;
     private SummaryWriter? _writer;
+    private BackgroundSummaryWriter? _background; // the running fit's
     private string? _eventFile;
     private long _step;
     private bool _settingsWritten, _warnedOfHistogram;
@@ -59,6 +60,8 @@ public class TensorBoardCB : Callback, ICheckpointable
             throw new InvalidOperationException("TensorBoardCB writes the epoch records of a MetricsCB or TrackingCB, and this trainer has neither; add one (New-IsaacCallback Metrics).");
         if (Predictions) SamplePredictions.Check(trainer);
         _writer ??= OpenWriter();
+        _background?.Dispose();
+        _background = new BackgroundSummaryWriter(_writer, _ => FlushToDisk());
         _settingsWritten = false;
         _warnedOfHistogram = false;
     }
@@ -68,7 +71,8 @@ public class TensorBoardCB : Callback, ICheckpointable
     {
         if (_settingsWritten) return;
         _settingsWritten = true;
-        _writer!.add_text("settings", Settings(trainer), StepOf(_step));
+        var (settings, step) = (Settings(trainer), StepOf(_step));
+        _background!.Add(writer => writer.add_text("settings", settings, step));
     }
 
     public override void AfterBatch(Trainer trainer)
@@ -76,9 +80,13 @@ public class TensorBoardCB : Callback, ICheckpointable
         if (!trainer.Training) return;
         _step++;
         if (_step % EveryBatches != 0) return;
-        int step = StepOf(_step);
-        _writer!.add_scalar("loss/train_batch", (float)trainer.Loss!.ToDouble(), step);
-        if (trainer.Opt is { } opt) _writer.add_scalar("lr", (float)OptimizerSettings.GetLr(opt), step);
+        var (step, loss) = (StepOf(_step), (float)trainer.Loss!.ToDouble());
+        float? lr = trainer.Opt is { } opt ? (float)OptimizerSettings.GetLr(opt) : null;
+        _background!.Add(writer =>
+        {
+            writer.add_scalar("loss/train_batch", loss, step);
+            if (lr is { } rate) writer.add_scalar("lr", rate, step);
+        });
     }
 
     public override void AfterEpoch(Trainer trainer)
@@ -88,14 +96,36 @@ public class TensorBoardCB : Callback, ICheckpointable
             ?? throw new InvalidOperationException("TensorBoardCB found no record of this epoch: the trainer needs a MetricsCB or TrackingCB, with a lower order.");
         // Without a train phase no batch moves the step: such a fit's epochs are their own axis.
         int step = StepOf(trainer.FitsTrain ? _step : record.Epoch + 1);
-        var writer = _writer!;
-        if (record.TrainLoss is { } train) writer.add_scalar("loss/train", (float)train, step);
-        if (record.ValidLoss is { } valid) writer.add_scalar("loss/valid", (float)valid, step);
-        foreach (var (name, value) in record.Metrics) writer.add_scalar(MetricTag(name), (float)value, step);
-        writer.add_scalar("epoch", record.Epoch, step);
+        var background = _background!;
+        background.Add(writer =>
+        {
+            if (record.TrainLoss is { } train) writer.add_scalar("loss/train", (float)train, step);
+            if (record.ValidLoss is { } valid) writer.add_scalar("loss/valid", (float)valid, step);
+            foreach (var (name, value) in record.Metrics) writer.add_scalar(MetricTag(name), (float)value, step);
+            writer.add_scalar("epoch", record.Epoch, step);
+        });
         if (Histograms) WriteHistograms(trainer, step);
-        if (Predictions) SamplePredictions.Write(trainer, writer, PredictionCount, step);
-        FlushToDisk();
+        if (Predictions && SamplePredictions.Draw(trainer, PredictionCount) is { } grid)
+        {
+            background.Add(writer => writer.add_img(SamplePredictions.Tag, grid, step, dataformats: "HWC"), grid);
+        }
+        background.Flush(); // the epoch's events in the file, and the file on disk, before the next epoch
+    }
+
+    /// <summary>What is queued is written before the fit ends, however it ends.</summary>
+    public override void CleanupFit(Trainer trainer) => StopWriting();
+
+    public void Dispose()
+    {
+        StopWriting();
+        GC.SuppressFinalize(this);
+    }
+
+    private void StopWriting()
+    {
+        var background = _background;
+        _background = null;
+        background?.Dispose();
     }
 
     /// <summary>The tag of a record's metric: <c>metrics/</c> and its name in lower case, as TensorBoard users write them.</summary>
@@ -144,10 +174,10 @@ public class TensorBoardCB : Callback, ICheckpointable
     {
         foreach (var (name, parameter) in trainer.Model.named_parameters())
         {
-            using var scope = NewDisposeScope(); // the writer's binning makes tensors it does not free
-            var values = parameter.detach();
-            if (values.numel() == 0) continue;
-            if (!values.isfinite().all().item<bool>())
+            if (parameter.numel() == 0) continue;
+            using var scope = NewDisposeScope();
+            var detached = parameter.detach();
+            if (!detached.isfinite().all().item<bool>())
             {
                 // TensorBoard's histograms take finite values only.
                 if (!_warnedOfHistogram)
@@ -155,7 +185,9 @@ public class TensorBoardCB : Callback, ICheckpointable
                 _warnedOfHistogram = true;
                 continue;
             }
-            _writer!.add_histogram("parameters/" + name, values, step);
+            // A copy, as the parameter is when its epoch ends, for the writer's thread to bin and free.
+            var values = detached.cpu().clone().DetachFromDisposeScope();
+            _background!.Add(writer => writer.add_histogram("parameters/" + name, values, step), values);
         }
     }
 
