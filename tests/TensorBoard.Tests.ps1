@@ -60,7 +60,7 @@ Describe 'New-IsaacCallback TensorBoard' {
 
     It 'goes on after the last step when Invoke-IsaacFit -Resume continues a saved fit' {
         $folder = Join-Path (Get-PSDrive TestDrive).Root 'runs/resumed'
-        $make = { New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics), (New-IsaacCallback TensorBoard -LogDir $folder) }
+        $make = { New-TinyTrainer -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics), (New-IsaacCallback TensorBoard -LogDir $folder -EveryBatches 1) }
         $first = & $make
         Invoke-IsaacFit $first -Epochs 2 | Out-Null
         Save-IsaacCheckpoint $first TestDrive:/two.isaacckpt | Out-Null

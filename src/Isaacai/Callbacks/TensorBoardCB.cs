@@ -18,20 +18,20 @@ namespace Isaacai.Callbacks;
 /// and the fit's settings as text (<c>settings</c>) as it starts. The step of every value
 /// is the number of train batches done so far, so a batch's loss and its epoch's losses share an axis; it goes
 /// on across fits of the same callback, and a checkpoint keeps it, so a resumed fit writes on after the last
-/// step instead of over it. The values go to the SummaryWriter on a thread of its own, so a batch does not wait
-/// for the file; as each epoch ends, everything is written and the file flushed to disk before the next begins. Each writer (one per callback, made at its first fit) writes its own
+/// step instead of over it. The SummaryWriter appends each value to the file as it is added, which costs some
+/// 0.1–0.2 ms (it opens and closes the file each time), hence every 10 batches by default; the file is also
+/// flushed to disk as each epoch ends. Each writer (one per callback, made at its first fit) writes its own
 /// file, so runs in the same folder sit side by side. Needs a MetricsCB or TrackingCB for the epoch records.
 /// </summary>
-public class TensorBoardCB : Callback, ICheckpointable, IDisposable
+public class TensorBoardCB : Callback, ICheckpointable
 {
     public const int MaxPredictionCount = 64;
     private SummaryWriter? _writer;
-    private BackgroundSummaryWriter? _background; // the running fit's
     private string? _eventFile;
     private long _step;
     private bool _settingsWritten, _warnedOfHistogram;
 
-    public TensorBoardCB(string logDir, int everyBatches = 1, bool histograms = false, bool predictions = false, int predictionCount = 16)
+    public TensorBoardCB(string logDir, int everyBatches = 10, bool histograms = false, bool predictions = false, int predictionCount = 16)
     {
         LogDir = string.IsNullOrWhiteSpace(logDir) ? throw new ArgumentException("Give the folder for TensorBoard's event files, such as runs/exp1.", nameof(logDir)) : Path.GetFullPath(logDir);
         EveryBatches = everyBatches >= 1 ? everyBatches : throw new ArgumentOutOfRangeException(nameof(everyBatches), everyBatches, "EveryBatches must be 1 or more: a batch's loss and learning rate are written every that many train batches.");
@@ -60,8 +60,6 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
             throw new InvalidOperationException("TensorBoardCB writes the epoch records of a MetricsCB or TrackingCB, and this trainer has neither; add one (New-IsaacCallback Metrics).");
         if (Predictions) SamplePredictions.Check(trainer);
         _writer ??= OpenWriter();
-        _background?.Dispose();
-        _background = new BackgroundSummaryWriter(_writer, _ => FlushToDisk());
         _settingsWritten = false;
         _warnedOfHistogram = false;
     }
@@ -72,7 +70,7 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
         if (_settingsWritten) return;
         _settingsWritten = true;
         var (settings, step) = (Settings(trainer), StepOf(_step));
-        _background!.Add(writer => writer.add_text("settings", settings, step));
+        Write(writer => writer.add_text("settings", settings, step));
     }
 
     public override void AfterBatch(Trainer trainer)
@@ -82,7 +80,7 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
         if (_step % EveryBatches != 0) return;
         var (step, loss) = (StepOf(_step), (float)trainer.Loss!.ToDouble());
         float? lr = trainer.Opt is { } opt ? (float)OptimizerSettings.GetLr(opt) : null;
-        _background!.Add(writer =>
+        Write(writer =>
         {
             writer.add_scalar("loss/train_batch", loss, step);
             if (lr is { } rate) writer.add_scalar("lr", rate, step);
@@ -96,8 +94,7 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
             ?? throw new InvalidOperationException("TensorBoardCB found no record of this epoch: the trainer needs a MetricsCB or TrackingCB, with a lower order.");
         // Without a train phase no batch moves the step: such a fit's epochs are their own axis.
         int step = StepOf(trainer.FitsTrain ? _step : record.Epoch + 1);
-        var background = _background!;
-        background.Add(writer =>
+        Write(writer =>
         {
             if (record.TrainLoss is { } train) writer.add_scalar("loss/train", (float)train, step);
             if (record.ValidLoss is { } valid) writer.add_scalar("loss/valid", (float)valid, step);
@@ -106,26 +103,27 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
         });
         if (Histograms) WriteHistograms(trainer, step);
         if (Predictions && SamplePredictions.Draw(trainer, PredictionCount) is { } grid)
+            using (grid) Write(writer => writer.add_img(SamplePredictions.Tag, grid, step, dataformats: "HWC"));
+        Write(_ => FlushToDisk());
+    }
+
+    /// <summary>
+    /// Runs TorchSharp's writer on the training thread. Not on a thread of its own: that thread's allocations
+    /// let the garbage collector run while a TorchSharp call is in native code, and TorchSharp 0.107 frees a
+    /// temporary Scalar's native value from its finalizer before such a call is done with it (Adam's step
+    /// failed in libtorch when tried here).
+    /// </summary>
+    private void Write(Action<SummaryWriter> write)
+    {
+        try
         {
-            background.Add(writer => writer.add_img(SamplePredictions.Tag, grid, step, dataformats: "HWC"), grid);
+            using var scope = NewDisposeScope(); // what the writer makes from a tensor (histogram bins, images) it does not free
+            write(_writer!);
         }
-        background.Flush(); // the epoch's events in the file, and the file on disk, before the next epoch
-    }
-
-    /// <summary>What is queued is written before the fit ends, however it ends.</summary>
-    public override void CleanupFit(Trainer trainer) => StopWriting();
-
-    public void Dispose()
-    {
-        StopWriting();
-        GC.SuppressFinalize(this);
-    }
-
-    private void StopWriting()
-    {
-        var background = _background;
-        _background = null;
-        background?.Dispose();
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"TensorBoardCB could not write its event file {_eventFile ?? LogDir}: {e.Message}", e);
+        }
     }
 
     /// <summary>The tag of a record's metric: <c>metrics/</c> and its name in lower case, as TensorBoard users write them.</summary>
@@ -185,9 +183,7 @@ public class TensorBoardCB : Callback, ICheckpointable, IDisposable
                 _warnedOfHistogram = true;
                 continue;
             }
-            // A copy, as the parameter is when its epoch ends, for the writer's thread to bin and free.
-            var values = detached.cpu().clone().DetachFromDisposeScope();
-            _background!.Add(writer => writer.add_histogram("parameters/" + name, values, step), values);
+            Write(writer => writer.add_histogram("parameters/" + name, detached, step));
         }
     }
 
