@@ -32,7 +32,7 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Bench runs all of its cases, or one; 'threads', 'images' and 'tensorboard' run on the shipped sample and need no download.
+    # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
     [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'tensorboard', 'resnet18')]
     [string] $BenchCase = 'all'
 )
