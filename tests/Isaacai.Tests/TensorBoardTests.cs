@@ -80,6 +80,18 @@ public class TensorBoardTests() : TempFolderTests("isaac-tensorboard-")
     }
 
     [Fact]
+    public void A_fit_without_a_train_phase_puts_its_epochs_at_steps_1_2_and_so_on()
+    {
+        var tracking = new TrackingCB();
+        var trainer = TestData.Trainer(4, new BasicTrainCB(), tracking, new TensorBoardCB(PathOf("run"), everyBatches: 1));
+        trainer.Fit(2, train: false);
+        var events = TensorBoardEvents.ReadFolder(PathOf("run"));
+        Assert.Equal([(1L, (float)tracking.Epochs[0].ValidLoss!.Value), (2L, (float)tracking.Epochs[1].ValidLoss!.Value)], TensorBoardEvents.Scalars(events, "loss/valid"));
+        Assert.Empty(TensorBoardEvents.Scalars(events, "loss/train"));
+        Assert.Empty(TensorBoardEvents.Scalars(events, "loss/train_batch"));
+    }
+
+    [Fact]
     public void Histograms_describe_each_parameter_as_its_epoch_left_it()
     {
         var board = new TensorBoardCB(PathOf("run"), histograms: true);
