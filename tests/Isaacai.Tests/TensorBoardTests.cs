@@ -139,6 +139,22 @@ public class TensorBoardTests() : TempFolderTests("isaac-tensorboard-")
     }
 
     [Fact]
+    public void Events_a_killed_run_wrote_after_its_checkpoint_are_cut_off_when_the_fit_resumes()
+    {
+        var checkpoint = PathOf("run.isaacckpt");
+        Trainer Make(params Callback[] more) => TestData.Trainer(4, [new BasicTrainCB(), new MetricsCB(), new TensorBoardCB(PathOf("run"), everyBatches: 1), new CheckpointCB(checkpoint), .. more]);
+        Make(new AtBatch(t => { if (t.Epoch == 2 && t.Iter == 2) throw new CancelFitException(); })).Fit(4); // dies in epoch 2, after its checkpoint of epoch 1
+        Assert.Equal(Enumerable.Range(1, 8).Select(s => (long)s), TensorBoardEvents.Scalars(TensorBoardEvents.ReadFolder(PathOf("run")), "loss/train_batch").Select(s => s.Step));
+
+        var resumed = Make();
+        using (var saved = Checkpoint.Load(checkpoint)) resumed.Fit(4, resume: saved);
+        var events = TensorBoardEvents.ReadFolder(PathOf("run"));
+        Assert.Equal(Enumerable.Range(1, 4 * TrainBatches).Select(s => (long)s), TensorBoardEvents.Scalars(events, "loss/train_batch").Select(s => s.Step));
+        var killedFile = Directory.GetFiles(PathOf("run")).Single(f => f != resumed.Callbacks.OfType<TensorBoardCB>().Single().EventFile);
+        Assert.Equal(6, TensorBoardEvents.Read(killedFile).Max(e => e.Step)); // whole records up to the checkpoint's step
+    }
+
+    [Fact]
     public void Each_epoch_ends_with_its_events_in_the_file()
     {
         var seen = new List<long>();

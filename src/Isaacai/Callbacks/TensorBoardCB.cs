@@ -15,7 +15,9 @@ namespace Isaacai.Callbacks;
 /// (<c>lr</c>); as each epoch ends its mean train and valid losses (<c>loss/train</c>, <c>loss/valid</c>), each
 /// metric (<c>metrics/accuracy</c>: the record's name in lower case) and <c>epoch</c>; with
 /// <see cref="Histograms"/>, a histogram of each parameter tensor (<c>parameters/&lt;name&gt;</c>); with
-/// and the fit's settings as text (<c>settings</c>) as it starts. The step of every value
+/// <see cref="Predictions"/>, for a classifier of images, a grid of the first <see cref="PredictionCount"/> valid
+/// images under their predicted and actual classes (<c>predictions</c>, the same images every epoch); and the
+/// fit's settings as text (<c>settings</c>) as it starts. The step of every value
 /// is the number of train batches done so far, so a batch's loss and its epoch's losses share an axis; it goes
 /// on across fits of the same callback, and a checkpoint keeps it, so a resumed fit writes on after the last
 /// step instead of over it. The SummaryWriter appends each value to the file as it is added, which costs some
@@ -30,6 +32,7 @@ public class TensorBoardCB : Callback, ICheckpointable
     private string? _eventFile;
     private long _step;
     private bool _settingsWritten, _warnedOfHistogram;
+    private (double File, long Bytes)? _resumeCut; // the event file and its length in the checkpoint a fit resumes from
 
     public TensorBoardCB(string logDir, int everyBatches = 10, bool histograms = false, bool predictions = false, int predictionCount = 16)
     {
@@ -69,6 +72,7 @@ public class TensorBoardCB : Callback, ICheckpointable
     {
         if (_settingsWritten) return;
         _settingsWritten = true;
+        CutBackToCheckpoint(trainer);
         var (settings, step) = (Settings(trainer), StepOf(_step));
         Write(writer => writer.add_text("settings", settings, step));
     }
@@ -108,10 +112,10 @@ public class TensorBoardCB : Callback, ICheckpointable
     }
 
     /// <summary>
-    /// Runs TorchSharp's writer on the training thread. Not on a thread of its own: that thread's allocations
-    /// let the garbage collector run while a TorchSharp call is in native code, and TorchSharp 0.107 frees a
-    /// temporary Scalar's native value from its finalizer before such a call is done with it (Adam's step
-    /// failed in libtorch when tried here).
+    /// Runs TorchSharp's writer on the training thread. Not on a thread of its own: tried, Adam's step then
+    /// failed inside libtorch (a Scalar it read was not a float). Most likely the writing thread's allocations
+    /// let the garbage collector run during a native call, and TorchSharp 0.107 frees a temporary Scalar's
+    /// native value from its finalizer while the call may still use it.
     /// </summary>
     private void Write(Action<SummaryWriter> write)
     {
@@ -129,13 +133,45 @@ public class TensorBoardCB : Callback, ICheckpointable
     /// <summary>The tag of a record's metric: <c>metrics/</c> and its name in lower case, as TensorBoard users write them.</summary>
     public static string MetricTag(string name) => "metrics/" + name.ToLowerInvariant();
 
-    public void SaveState(CallbackState state) => state.Values["step"] = _step;
+    /// <summary>The step, and which event file this callback writes and how long it is: what was logged by then belongs to the checkpoint's epochs.</summary>
+    public void SaveState(CallbackState state)
+    {
+        state.Values["step"] = _step;
+        if (_eventFile is not null && File.Exists(_eventFile))
+        {
+            state.Values["file"] = FileKey(_eventFile);
+            state.Values["bytes"] = new FileInfo(_eventFile).Length;
+        }
+    }
 
+    /// <summary>
+    /// A resumed fit goes on from the checkpoint's step; the events its file got after the checkpoint (a run killed
+    /// mid-epoch, say) are cut off as the fit starts, so every step is in the run once.
+    /// </summary>
     public void RestoreState(CallbackState state)
     {
         double step = state.Value("step");
         _step = step >= 0 && step == Math.Floor(step) ? (long)step
             : throw new InvalidDataException($"The checkpoint's TensorBoard step is {step}; a step is a whole number, 0 or more.");
+        _resumeCut = state.Values.TryGetValue("file", out var file) && state.Values.TryGetValue("bytes", out var bytes) && bytes >= 0 ? (file, (long)bytes) : null;
+    }
+
+    /// <summary>Cuts the checkpoint's event file, if it is in this run's folder, back to its length then (whole records: the writer appends whole ones).</summary>
+    private void CutBackToCheckpoint(Trainer trainer)
+    {
+        if (_resumeCut is not { } cut) return;
+        _resumeCut = null;
+        var file = Directory.GetFiles(LogDir, "events.out.tfevents.*").FirstOrDefault(f => FileKey(f) == cut.File);
+        if (file is null || new FileInfo(file).Length <= cut.Bytes) return;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.Read)) stream.SetLength(cut.Bytes);
+        trainer.Logger.LogInformation("{Message}", $"TensorBoardCB cut {Path.GetFileName(file)} back to the checkpoint's {cut.Bytes} bytes: the events after it are written again by this fit.");
+    }
+
+    /// <summary>An event file's name as a number a checkpoint can hold exactly: 48 bits of its SHA-256.</summary>
+    private static double FileKey(string path)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFileName(path)));
+        return BitConverter.ToInt64([.. hash[..6], 0, 0]);
     }
 
     private SummaryWriter OpenWriter()
@@ -192,13 +228,13 @@ public class TensorBoardCB : Callback, ICheckpointable
     {
         var rows = new List<(string, string)>
         {
-            ("model", $"{trainer.Model.GetType().Name} ({trainer.Model.parameters().Sum(p => p.numel()):N0} parameters)"),
+            ("model", string.Create(CultureInfo.InvariantCulture, $"{trainer.Model.GetType().Name} ({trainer.Model.parameters().Sum(p => p.numel()):N0} parameters)")),
             ("loss", trainer.LossFunc.GetType().Name),
             ("optimizer", trainer.Opt?.GetType().Name ?? "none"),
             ("learning rate", trainer.Opt is { } opt ? OptimizerSettings.GetLr(opt).ToString("G4", CultureInfo.InvariantCulture) : "none"),
             ("epochs", trainer.Epoch == 0 ? $"{trainer.NEpochs}" : $"{trainer.NEpochs} (resumed at epoch {trainer.Epoch})"),
             ("batch size", trainer.Dls.Train.BatchSize.ToString(CultureInfo.InvariantCulture)),
-            ("samples", $"{trainer.Dls.Train.Dataset.Count:N0} train, {trainer.Dls.Valid.Dataset.Count:N0} valid"),
+            ("samples", string.Create(CultureInfo.InvariantCulture, $"{trainer.Dls.Train.Dataset.Count:N0} train, {trainer.Dls.Valid.Dataset.Count:N0} valid")),
             ("callbacks", string.Join(", ", trainer.Callbacks.OrderBy(c => c.Order).Select(c => c.Name))),
             ("torch threads", get_num_threads().ToString(CultureInfo.InvariantCulture)),
         };
