@@ -59,7 +59,7 @@ internal static class LayerConverters
     };
 
     /// <summary>The short names of the layer types that export, for errors.</summary>
-    public static IEnumerable<string> Known => Table.Keys.Select(k => k[(k.LastIndexOfAny(['.', '+']) + 1)..]).Order(StringComparer.Ordinal);
+    public static IEnumerable<string> Known => Table.Keys.Select(k => k[(k.LastIndexOfAny(['.', '+']) + 1)..]).Distinct().Order(StringComparer.Ordinal);
 
     /// <summary>The nodes of <paramref name="layer"/>; an <see cref="OnnxExportException"/> naming it if no converter knows its type.</summary>
     public static string Convert(OnnxGraph graph, nn.Module layer, string path, string input)
