@@ -197,7 +197,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
             int column = table.IndexOf(feature.Name);
             var values = table.Rows.Select(r => r[column]).ToArray();
             return feature.Kind == FeatureKind.Numeric
-                ? NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<float>(values.Select(v => TabularValues.TryNumber(v, out var d) ? (float)d : float.NaN).ToArray(), [n, 1]))
+                ? NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<double>(values.Select(v => TabularValues.TryNumber(v, out var d) ? d : double.NaN).ToArray(), [n, 1]))
                 : NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<string>(values.Select(v => TabularValues.Text(v)).ToArray(), [n, 1]));
         })];
     }
@@ -212,7 +212,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
         using var session = Session(predictor);
         Assert.Equal(predictor.Processor!.FeatureNames.Order(), session.InputMetadata.Keys.Order());
         Assert.Equal(typeof(string), session.InputMetadata["island"].ElementType);
-        Assert.Equal(typeof(float), session.InputMetadata["bill_length_mm"].ElementType);
+        Assert.Equal(typeof(double), session.InputMetadata["bill_length_mm"].ElementType);
         Assert.Contains(table.Rows, r => TabularValues.IsMissing(r[table.IndexOf("sex")])); // the NA rows are in, filled in the graph
 
         using var encoded = predictor.Processor.Transform(table);

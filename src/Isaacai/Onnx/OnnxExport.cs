@@ -16,8 +16,8 @@ namespace Isaacai.Onnx;
 /// <summary>
 /// Writes a model as an ONNX file for ONNX Runtime (and anything else that reads ONNX): the inference graph (eval
 /// mode: no dropout, batch norm with its running statistics), opset <see cref="Opset"/>, any batch size. A table's
-/// preprocessing is in the graph, so a consumer feeds raw values: one input per column ([N, 1]; numbers as float,
-/// categories as strings), numbers standardised with Sub and Div, categories one-hot through <c>ai.onnx.ml</c>'s
+/// preprocessing is in the graph, so a consumer feeds raw values: one input per column ([N, 1]; numbers as double,
+/// categories as strings), numbers standardised with Sub and Div in float64 (as training did, then float32), categories one-hot through <c>ai.onnx.ml</c>'s
 /// LabelEncoder. Outputs: <c>output</c> (the model's raw outputs, [N, K]); for classes also <c>probabilities</c>
 /// ([N, K], softmax) and <c>label</c> (the class name, [N]); for a number <c>label</c> in the target's units ([N]).
 /// Image models take <c>input</c> [N, C, H, W], prepared as the metadata says.
@@ -98,11 +98,13 @@ public static class OnnxExport
         {
             if (column.Kind == FeatureKind.Numeric)
             {
-                var x = graph.Input(column.Name, DataType.Float, "N", 1L);
+                // In float64, then rounded once to float32, as TabularProcessor.EncodeRow computes: the same model inputs, bit for bit.
+                var x = graph.Input(column.Name, DataType.Double, "N", 1L);
                 if (column.Fill is { } fill) // as in training: a missing number (NaN here) becomes the fill value
                     x = graph.Node("Where", $"{column.Name}.filled", [graph.Node("IsNaN", $"{column.Name}.missing", [x]), graph.Scalar(FillNumber(column.Name, fill)), x]);
-                var centred = graph.Node("Sub", $"{column.Name}.centred", [x, graph.Scalar((float)column.Mean)]);
-                blocks.Add(graph.Node("Div", $"{column.Name}.standardised", [centred, graph.Scalar((float)column.Std)]));
+                var centred = graph.Node("Sub", $"{column.Name}.centred", [x, graph.Scalar(column.Mean)]);
+                var standardised = graph.Node("Div", $"{column.Name}.standardised", [centred, graph.Scalar(column.Std)]);
+                blocks.Add(graph.Node("Cast", $"{column.Name}.float", [standardised], Attribute("to", (long)DataType.Float)));
             }
             else
             {
@@ -124,7 +126,7 @@ public static class OnnxExport
                 blocks.Add(graph.Node("Cast", $"{column.Name}.onehot", [hot], Attribute("to", (long)DataType.Float)));
             }
         }
-        metadata["input"] = $"One input per column, [N, 1]: {string.Join(", ", processor.Features.Select(f => $"{f.Name} ({(f.Kind == FeatureKind.Numeric ? "float" : "string")})"))}; "
+        metadata["input"] = $"One input per column, [N, 1]: {string.Join(", ", processor.Features.Select(f => $"{f.Name} ({(f.Kind == FeatureKind.Numeric ? "double" : "string")})"))}; "
             + "raw values, standardised and one-hot encoded in the graph. A category not seen in training becomes all zeros"
             + (processor.Features.Any(f => f.Fill is not null) ? "; a missing value (NaN, or a blank or NA string) is filled as in training." : ".");
         metadata["columns"] = JsonSerializer.Serialize(processor.Features.Select(f => new { f.Name, Kind = f.Kind.ToString(), f.Categories }));
@@ -160,7 +162,7 @@ public static class OnnxExport
         return input;
     }
 
-    private static float FillNumber(string column, string fill) => TabularValues.TryNumber(fill, out var number) ? (float)number
+    private static double FillNumber(string column, string fill) => TabularValues.TryNumber(fill, out var number) ? number
         : throw new OnnxExportException($"The column '{column}' fills missing numbers with '{fill}', which is not a number.", "", nameof(TabularProcessor));
 
     private static string Numbers(IEnumerable<double> values) => string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

@@ -66,6 +66,10 @@ internal sealed class OnnxGraph
     /// <summary>A float32 scalar constant.</summary>
     public string Scalar(float value) => Floats($"const_{_constants++}", [value]);
 
+    /// <summary>A float64 scalar constant.</summary>
+    public string Scalar(double value) =>
+        Initializer($"const_{_constants++}", [], TensorProto.Types.DataType.Double, ByteString.CopyFrom(BitConverter.GetBytes(value)));
+
     /// <summary>An int64 constant of the given shape.</summary>
     public string Longs(string hint, long[] values, params long[] shape) =>
         Initializer(hint, shape, TensorProto.Types.DataType.Int64, ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())));
