@@ -7,7 +7,7 @@ using Isaacai.Models;
 using Isaacai.Models.Vision;
 using Isaacai.Onnx;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
+using static Isaacai.Tests.OnnxFeeds;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -38,11 +38,11 @@ internal static class OnnxBench
         var penguins = TabularDatasets.FromTable(table, new TabularOptions("species") { MissingValue = MissingValuePolicy.Mean });
         var processor = penguins.Processor!;
         var tabular = new Predictor(Settled(new Mlp(new MlpOptions(processor.Width, [32, 16], 3, MlpActivation.ReLU, 0.1, BatchNorm: true)), 64, processor.Width), processor: processor);
-        Measure("penguins-species", "species: Mlp 32-16, ReLU, batch norm, dropout", "344 rows, 7 columns", tabular, null, () => (processor.Transform(table), ColumnInputs(processor, table)));
+        Measure("penguins-species", "species: Mlp 32-16, ReLU, batch norm, dropout", "344 rows, 7 columns", tabular, null, () => (processor.Transform(table), Columns(processor, table)));
         var masses = TabularDatasets.FromTable(table, new TabularOptions("body_mass_g") { MissingValue = MissingValuePolicy.Mean });
         var massProcessor = masses.Processor!;
         var regression = new Predictor(Settled(new Mlp(new MlpOptions(massProcessor.Width, [32], 1, MlpActivation.GELU, BatchNorm: true)), 64, massProcessor.Width), processor: massProcessor);
-        Measure("penguins-mass", "body mass (regression): Mlp 32, GELU, batch norm", "344 rows, 6 columns", regression, null, () => (massProcessor.Transform(table), ColumnInputs(massProcessor, table)));
+        Measure("penguins-mass", "body mass (regression): Mlp 32, GELU, batch norm", "344 rows, 6 columns", regression, null, () => (massProcessor.Transform(table), Columns(massProcessor, table)));
 
         var classes = TargetSpec.Classification("label", [.. Enumerable.Range(0, 10).Select(i => $"c{i}")]);
         Isaac.SetSeed(2);
@@ -82,34 +82,9 @@ internal static class OnnxBench
         }
     }
 
-    /// <summary>The model after three train-mode passes (running statistics moved), in eval mode.</summary>
-    private static nn.Module<Tensor, Tensor> Settled(nn.Module<Tensor, Tensor> model, params long[] shape)
-    {
-        model.train();
-        using (no_grad())
-            for (int i = 0; i < 3; i++)
-            {
-                using var x = randn(shape) * 2 + 0.5;
-                model.call(x).Dispose();
-            }
-        model.eval();
-        return model;
-    }
-
     private static (Tensor, NamedOnnxValue[]) Images(int n, int channels, int size)
     {
         var x = randn(n, channels, size, size);
-        return (x, [NamedOnnxValue.CreateFromTensor(OnnxExport.TensorInputName, new DenseTensor<float>(x.data<float>().ToArray(), [n, channels, size, size]))]);
+        return (x, [Floats(OnnxExport.TensorInputName, x)]);
     }
-
-    /// <summary>The table's columns as the graph takes them: numbers as double (NaN where missing), categories as text.</summary>
-    private static NamedOnnxValue[] ColumnInputs(TabularProcessor processor, TabularTable table) =>
-        [.. processor.Features.Select(feature =>
-        {
-            int column = table.IndexOf(feature.Name), n = table.Rows.Count;
-            var values = table.Rows.Select(r => r[column]).ToArray();
-            return feature.Kind == FeatureKind.Numeric
-                ? NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<double>(values.Select(v => TabularValues.TryNumber(v, out var d) ? d : double.NaN).ToArray(), [n, 1]))
-                : NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<string>(values.Select(TabularValues.Text).ToArray(), [n, 1]));
-        })];
 }

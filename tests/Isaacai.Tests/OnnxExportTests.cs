@@ -8,6 +8,7 @@ using Isaacai.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = TorchSharp.torch.Tensor;
+using static Isaacai.Tests.OnnxFeeds;
 using static TorchSharp.torch;
 
 namespace Isaacai.Tests;
@@ -26,28 +27,9 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
         public override Tensor forward(Tensor input) => input * 2;
     }
 
-    /// <summary>Moves every batch norm's running statistics off their initial 0 and 1 (train-mode passes), so eval mode is told from train mode.</summary>
-    private static void SettleBatchNorm(nn.Module<Tensor, Tensor> model, params long[] inputShape)
-    {
-        model.train();
-        using (no_grad())
-            for (int i = 0; i < 3; i++)
-            {
-                using var x = randn(inputShape) * 2 + 0.5;
-                model.call(x).Dispose();
-            }
-        model.eval();
-    }
-
     private static InferenceSession Session(Predictor predictor, IReadOnlyList<long>? inputShape = null) => new(OnnxExport.ToBytes(predictor, inputShape));
 
     private static DisposableNamedOnnxValue[] Run(InferenceSession session, params NamedOnnxValue[] inputs) => [.. session.Run(inputs)];
-
-    private static NamedOnnxValue Floats(string name, Tensor x)
-    {
-        using var cpu = x.contiguous();
-        return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(cpu.data<float>().ToArray(), [.. cpu.shape.Select(d => (int)d)]));
-    }
 
     private static float[] Output(DisposableNamedOnnxValue[] outputs, string name) => [.. outputs.Single(o => o.Name == name).AsTensor<float>()];
 
@@ -103,7 +85,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
     {
         Isaac.SetSeed(2);
         using var model = new Mlp(new MlpOptions(12, [32, 16], 3, activation, dropout, batchNorm));
-        SettleBatchNorm(model, 64, 12);
+        Settled(model, 64, 12);
         using var x = randn(50, 12) * 3;
         var difference = CompareOnTensors(new Predictor(model, TargetSpec.Classification("y", ["a", "b", "c"])), x);
         Assert.True(difference <= MlpTolerance, $"max difference {difference}");
@@ -132,7 +114,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
     {
         Isaac.SetSeed(4);
         using var model = new ConvNet(new ConvNetOptions(1, [8, 16, 32], 10));
-        SettleBatchNorm(model, 16, 1, 28, 28);
+        Settled(model, 16, 1, 28, 28);
         using var x = randn(8, 1, 28, 28);
         var predictor = new Predictor(model, TargetSpec.Classification("label", [.. Enumerable.Range(0, 10).Select(i => $"c{i}")]));
         var difference = CompareOnTensors(predictor, x);
@@ -150,7 +132,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
     {
         Isaac.SetSeed(5);
         using var model = new VisionModel(new VisionModelOptions(architecture, 4, channels));
-        SettleBatchNorm(model, 4, channels, 64, 64);
+        Settled(model, 4, channels, 64, 64);
         using var x = randn(3, channels, 64, 64);
         var images = new ImagePipeline(64, 64, channels, ResizeMethod.Crop, [.. Enumerable.Repeat(0.5, channels)], [.. Enumerable.Repeat(0.25, channels)]);
         var predictor = new Predictor(model, TargetSpec.Classification("kind", ["w", "x", "y", "z"]), images: images);
@@ -184,22 +166,8 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
         var table = TabularTable.ReadCsv(PalmerPenguins.CsvPath);
         var data = TabularDatasets.FromTable(table, new TabularOptions(target) { MissingValue = MissingValuePolicy.Mean });
         var model = new Mlp(new MlpOptions(data.Processor!.Width, [16, 8], data.Target!.OutputSize, activation, 0.1, BatchNorm: true));
-        SettleBatchNorm(model, 64, data.Processor.Width);
+        Settled(model, 64, data.Processor.Width);
         return (data, new Predictor(model, processor: data.Processor), table);
-    }
-
-    /// <summary>The table's columns as ONNX Runtime inputs, raw: numbers as floats (NaN where missing), categories as their text.</summary>
-    private static NamedOnnxValue[] ColumnInputs(TabularProcessor processor, TabularTable table)
-    {
-        int n = table.Rows.Count;
-        return [.. processor.Features.Select(feature =>
-        {
-            int column = table.IndexOf(feature.Name);
-            var values = table.Rows.Select(r => r[column]).ToArray();
-            return feature.Kind == FeatureKind.Numeric
-                ? NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<double>(values.Select(v => TabularValues.TryNumber(v, out var d) ? d : double.NaN).ToArray(), [n, 1]))
-                : NamedOnnxValue.CreateFromTensor(feature.Name, new DenseTensor<string>(values.Select(v => TabularValues.Text(v)).ToArray(), [n, 1]));
-        })];
     }
 
     [Theory]
@@ -217,7 +185,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
 
         using var encoded = predictor.Processor.Transform(table);
         using var expected = predictor.Outputs(encoded);
-        var outputs = Run(session, ColumnInputs(predictor.Processor, table));
+        var outputs = Run(session, Columns(predictor.Processor, table));
         var difference = MaxDifference(Output(outputs, "output"), expected);
         Assert.True(difference <= MlpTolerance, $"max difference {difference}");
         using var probabilities = expected.softmax(1);
@@ -235,7 +203,7 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
         using var session = Session(predictor);
         using var encoded = predictor.Processor!.Transform(table);
         using var expected = predictor.Outputs(encoded);
-        var outputs = Run(session, ColumnInputs(predictor.Processor, table));
+        var outputs = Run(session, Columns(predictor.Processor, table));
         Assert.True(MaxDifference(Output(outputs, "output"), expected) <= MlpTolerance);
         var grams = Output(outputs, "label");
         var truth = predictor.Decode(expected).Select(p => (double)p.Value).ToArray();
