@@ -232,6 +232,47 @@ public sealed class OnnxExportTests() : TempFolderTests("isaacai-onnx-")
     }
 
     [Fact]
+    public void A_sequential_of_the_layers_it_knows_matches_onnx_runtime()
+    {
+        Isaac.SetSeed(9);
+        using var model = Settled(nn.Sequential(
+            nn.Conv2d(3, 6, 3, padding: 1), nn.BatchNorm2d(6), nn.SiLU(), nn.MaxPool2d(3, stride: 2, padding: 1),
+            nn.Conv2d(6, 6, 3, stride: 2, padding: 2, dilation: 2, groups: 3, bias: false), nn.ReLU6(), nn.Hardswish(), nn.Hardsigmoid(),
+            nn.Conv2d(6, 8, 1), nn.Sigmoid(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(8, 16), nn.GELU(TorchSharp.Modules.GELU.Approximate.tanh), nn.Dropout(0.5), nn.Identity(), nn.Tanh(), nn.Linear(16, 3, hasBias: false)), 8, 3, 20, 20);
+        using var x = randn(5, 3, 20, 20);
+        var difference = CompareOnTensors(new Predictor(model), x, [3, 20, 20]);
+        Assert.True(difference <= ConvTolerance, $"max difference {difference}");
+    }
+
+    public static TheoryData<string, string> RefusedLayers => new()
+    {
+        { "pool7", "pools to 7×7" },
+        { "flatten0", "joins dimensions 0 to -1" },
+        { "reflect", "pads with mode Reflect" },
+        { "batchstats", "keeps no running statistics" },
+        { "double", "is Float64; the ONNX export writes float32 models" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedLayers))]
+    public void A_layer_it_cannot_write_faithfully_is_refused_with_the_reason(string kind, string reason)
+    {
+        nn.Module<Tensor, Tensor> layer = kind switch
+        {
+            "pool7" => nn.AdaptiveAvgPool2d(7),
+            "flatten0" => nn.Flatten(0),
+            "reflect" => nn.Conv2d(3, 3, 3, padding: 1, padding_mode: TorchSharp.PaddingModes.Reflect),
+            "batchstats" => nn.BatchNorm2d(3, track_running_stats: false),
+            _ => nn.Conv2d(3, 3, 3, dtype: ScalarType.Float64),
+        };
+        using var model = nn.Sequential(("first", nn.Identity()), ("layer", layer));
+        var error = Assert.Throws<OnnxExportException>(() => OnnxExport.ToBytes(new Predictor(model), [3, 16, 16]));
+        Assert.Contains(reason, error.Message);
+        Assert.StartsWith("layer", error.LayerPath);
+    }
+
+    [Fact]
     public void Save_writes_a_file_onnx_runtime_opens()
     {
         Isaac.SetSeed(8);

@@ -96,6 +96,11 @@ public static class OnnxExport
         var blocks = new List<string>();
         foreach (var column in processor.Features)
         {
+            // Numbers and one-hot categories are what the graph encodes; another encoding (an embedding's index, a
+            // date's parts) would need its own nodes, and is refused rather than written as one of these.
+            bool oneHot = column.Kind == FeatureKind.Category && column.Width == column.Categories.Count;
+            if (!(oneHot || column.Kind == FeatureKind.Numeric && column.Width == 1))
+                throw new OnnxExportException($"The column '{column.Name}' is encoded as {column.Kind} into {column.Width} input(s), which the ONNX export does not write yet (it writes numbers and one-hot categories).", "", nameof(TabularProcessor));
             if (column.Kind == FeatureKind.Numeric)
             {
                 // In float64, then rounded once to float32, as TabularProcessor.EncodeRow computes: the same model inputs, bit for bit.
