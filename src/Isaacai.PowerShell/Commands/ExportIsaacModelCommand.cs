@@ -5,17 +5,6 @@ using Isaacai.SavedModels;
 
 namespace Isaacai.PowerShell.Commands;
 
-/// <summary>What <see cref="ExportIsaacModelCommand"/> writes.</summary>
-public enum ModelFileFormat
-{
-    /// <summary>Isaacai's model file: weights, architecture, target and preprocessing.</summary>
-    Isaac,
-    /// <summary>Just the weights, for PyTorch.</summary>
-    Safetensors,
-    /// <summary>The inference graph with the preprocessing, for ONNX Runtime.</summary>
-    Onnx,
-}
-
 /// <summary>
 /// Export-IsaacModel: a trainer's model (or a predictor) to one file with its weights, architecture, target
 /// and preprocessing; to a .safetensors path, just the weights for PyTorch; to an .onnx path, an ONNX model
