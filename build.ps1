@@ -11,8 +11,9 @@
             engine library's .nupkg (for C# projects), and prints their sizes.
     Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
             at 1, 2 and all threads, training from image files against the same images in memory,
-            TensorBoard's cost per epoch, resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1;
-            -BenchCase picks one: speed, memory, threads, images, tensorboard, resnet18), then the per-call
+            TensorBoard's cost per epoch, resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1), ONNX
+            export time, size and difference against ONNX Runtime per architecture (-BenchCase picks one: speed,
+            memory, threads, images, tensorboard, resnet18, onnx), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
@@ -33,7 +34,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'tensorboard', 'resnet18')]
+    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'onnx')]
     [string] $BenchCase = 'all'
 )
 

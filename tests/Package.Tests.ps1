@@ -214,5 +214,6 @@ Describe 'The engine package' {
         $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
         ($output -join "`n") | Should -Match 'Adelie \(\d+(\.\d+)? ?%\)'
         ($output -join "`n") | Should -Match 'clothes/Bag/\d+\.png: '
+        ($output -join "`n") | Should -Match 'ONNX Runtime: Adelie \(\d+(\.\d+)? ?%\)\s+ONNX Runtime: Gentoo \('
     }
 }

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 // Benchmarks the callback trainer against a hand-written TorchSharp loop in the same process, measures
 // resident memory over a long fit, times fits at 1, 2 and all threads (`threads`, on the shipped
-// sample, needs no download), trains from image files against the same images in memory (`images`), and times TensorBoard's logging (`tensorboard`, on the full set). Also makes the shipped Fashion-MNIST sample.
+// sample, needs no download), trains from image files against the same images in memory (`images`), times TensorBoard's logging (`tensorboard`, on the full set), and exports every architecture to ONNX and runs it in ONNX Runtime (`onnx`). Also makes the shipped Fashion-MNIST sample.
 using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
 var logger = loggerFactory.CreateLogger("Isaacai.Bench");
 var command = args.FirstOrDefault() ?? "all";
@@ -49,6 +49,12 @@ if (command is "all" or "tensorboard")
 {
     TensorBoardBench.Run(Console.Out, Option("--data"));
     if (command == "tensorboard") return 0;
+}
+
+if (command is "all" or "onnx")
+{
+    OnnxBench.Run(Option("--out"), Console.Out);
+    if (command == "onnx") return 0;
 }
 
 set_num_threads(1);
