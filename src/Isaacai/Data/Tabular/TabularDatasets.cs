@@ -150,11 +150,13 @@ public static class TabularDatasets
         var named = string.Join(", ", left.Select(l => $"'{table.Columns[l.Column]}' ({l.Distinct.ToString("N0", CultureInfo.InvariantCulture)} distinct values in {l.Present.ToString("N0", CultureInfo.InvariantCulture)} rows)"));
         var kept = features.Except(left.Select(l => l.Column)).ToList();
         if (kept.Count == 0)
-            throw new TabularDataException($"Every column besides the target looks like an ID or free text, with more distinct values than {share:P0} of its rows: {named}. Name the columns to predict from in -Feature (Features in C#).", table.Columns[left[0].Column]);
+            throw new TabularDataException($"Every column besides the target looks like an ID or free text, with more distinct values than {Percent(share)} of its rows: {named}. Name the columns to predict from in -Feature (Features in C#).", table.Columns[left[0].Column]);
         logger.LogWarning("Left out {Columns}: more distinct values than {Share} of the rows, as IDs and free text have; a model cannot learn from a value seen once, and each new one would be unknown at prediction. To keep such a column, name it in -Feature or -Category (Features or Categories in C#).",
-            named, share.ToString("P0", CultureInfo.InvariantCulture));
+            named, Percent(share));
         return kept;
     }
+
+    private static string Percent(double share) => (share * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>The feature columns that <see cref="TabularOptions.Categories"/> asks to read as categories.</summary>
     private static HashSet<int> CategoryColumnsOf(TabularTable table, TabularOptions options, List<int> features)
