@@ -12,13 +12,8 @@ internal static class DatasetShapes
     public static long[] InputShape(DatasetDict dataset) => Train(dataset).InputShape;
 
     /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
-    /// <summary>
-    /// Inputs per sample: everything after the sample dimension, flattened. A table with embedded category columns
-    /// has none for a plain model: its index inputs would be read as numbers.
-    /// </summary>
-    public static int FlatInputSize(DatasetDict dataset) => dataset.Processor is { EmbeddedInputs.Count: > 0 } processor
-        ? throw new ArgumentException($"The dataset's columns {string.Join(", ", processor.EmbeddedInputs.Select(e => $"'{e.Name}'"))} reach the model as category indices, for embeddings: New-IsaacMlp -Dataset builds a model that looks them up; for another model, convert with -CategoryEncoding OneHot.")
-        : (int)Train(dataset).InputShape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
+    public static int FlatInputSize(DatasetDict dataset) => (int)Train(dataset).InputShape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>The channels of image inputs [N, C, H, W].</summary>
     public static int Channels(DatasetDict dataset)
