@@ -19,12 +19,7 @@ public sealed class CategoryEncodingTests : IDisposable
     private static TabularTable Cities() => new(["size", "colour", "city", "y"], Enumerable.Range(0, 60).Select(i => new object?[]
         { (double)(i % 9), new[] { "red", "green", "blue" }[i % 3], $"c{i % 12:D2}", i % 2 == 0 ? "a" : "b" }).ToList());
 
-    private static float[] Encode(TabularProcessor processor, params object?[] values)
-    {
-        var row = new float[processor.Width];
-        processor.EncodeRow(values, 1, row);
-        return row;
-    }
+    private static float[] Encode(TabularProcessor processor, params object?[] values) => TabularTests.Encode(processor, values);
 
     [Fact]
     public void One_hot_is_the_default_and_Auto_embeds_only_columns_of_more_than_ten_categories()

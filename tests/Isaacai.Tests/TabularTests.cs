@@ -72,7 +72,8 @@ public sealed class TabularTests : IDisposable
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count);
     }
 
-    private static float[] Encode(TabularProcessor processor, params object?[] values)
+    /// <summary>One row encoded, as its values (those of the features, in order).</summary>
+    internal static float[] Encode(TabularProcessor processor, params object?[] values)
     {
         var row = new float[processor.Width];
         processor.EncodeRow(values, 1, row);
