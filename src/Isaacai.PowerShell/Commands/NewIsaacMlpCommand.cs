@@ -47,17 +47,13 @@ public sealed class NewIsaacMlpCommand : PSCmdlet
     {
         try
         {
+            int inputs = DatasetShapes.Resolve(nameof(InputSize), DatasetShapes.Bound(MyInvocation, nameof(InputSize), InputSize), Dataset, DatasetShapes.FlatInputSize);
             int outputs = DatasetShapes.Resolve(nameof(OutputSize), DatasetShapes.Bound(MyInvocation, nameof(OutputSize), OutputSize), Dataset, DatasetShapes.OutputSize);
             if (Dataset?.Processor is { EmbeddedInputs.Count: > 0 } processor)
-            {
-                DatasetShapes.Resolve(nameof(InputSize), DatasetShapes.Bound(MyInvocation, nameof(InputSize), InputSize), Dataset, _ => processor.Width);
                 WriteObject(new EmbeddingMlp(EmbeddingMlpOptions.For(processor, HiddenSize, outputs, Sizes(), Activation, Dropout, BatchNorm)));
-                return;
-            }
-            if (EmbeddingSize is not null)
+            else if (EmbeddingSize is not null)
                 throw new ArgumentException("-EmbeddingSize sizes the embeddings of a dataset's embedded category columns; give a dataset converted with -CategoryEncoding Embedding or Auto.");
-            int inputs = DatasetShapes.Resolve(nameof(InputSize), DatasetShapes.Bound(MyInvocation, nameof(InputSize), InputSize), Dataset, DatasetShapes.FlatInputSize);
-            WriteObject(new Mlp(inputs, HiddenSize, outputs, Activation, Dropout, BatchNorm));
+            else WriteObject(new Mlp(inputs, HiddenSize, outputs, Activation, Dropout, BatchNorm));
         }
         catch (ArgumentException e)
         {
