@@ -115,6 +115,16 @@ public sealed class CategoryEncodingTests : IDisposable
     }
 
     [Fact]
+    public void A_long_column_of_distinct_numbers_is_kept_and_a_long_ID_column_left_out()
+    {
+        var table = new TabularTable(["amount", "key", "y"], Enumerable.Range(0, 3000).Select(i => new object?[]
+            { (i * 1.25).ToString(CultureInfo.InvariantCulture), $"k{i}", i % 2 == 0 ? "a" : "b" }).ToList());
+        var logger = new RecordingLogger();
+        Assert.Equal(["amount"], TabularDatasets.FromTable(table, new TabularOptions("y"), logger).Processor!.FeatureNames);
+        Assert.StartsWith("Left out 'key' (3,000 distinct values in 3,000 rows)", Assert.Single(logger.Warnings));
+    }
+
+    [Fact]
     public void A_table_of_nothing_but_IDs_is_one_error_naming_them_and_the_remedy()
     {
         var table = new TabularTable(["name", "y"], Enumerable.Range(0, 40).Select(i => new object?[] { $"n{i}", i % 2 == 0 ? "a" : "b" }).ToList());

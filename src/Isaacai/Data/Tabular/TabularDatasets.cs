@@ -29,6 +29,9 @@ public static class TabularDatasets
     /// <summary>A text column with at most this many distinct values is never taken for an ID, however few its rows.</summary>
     public const int IdLikeMinDistinct = 20;
 
+    /// <summary>How many present values of a column tell whether it holds numbers or dates, when looking for ID-like columns.</summary>
+    private const int IdLikeProbe = 1000;
+
     public static DatasetDict FromTable(TabularTable table, TabularOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -132,18 +135,23 @@ public static class TabularDatasets
         foreach (var c in features.Where(c => !categoryColumns.Contains(c)))
         {
             distinct.Clear();
-            int present = 0, numberLike = 0, dates = 0;
+            int present = 0, valueLike = 0;
+            bool ofValues = false;
             foreach (var row in table.Rows)
             {
                 var value = row[c];
                 if (TabularValues.IsMissing(value)) continue;
                 present++;
-                if (TabularValues.Read(value, out _) != CellReading.Text) numberLike++;
-                else if (TabularDates.TryDate(value, out _)) dates++;
-                else distinct.Add(TabularValues.Text(value));
+                // Numbers and dates are read as values, never as categories, so they are no IDs. Whether a column holds
+                // them is judged on its first present values, so that a long column of numbers is not read twice here.
+                if (present <= IdLikeProbe)
+                {
+                    if (TabularValues.Read(value, out _) != CellReading.Text || TabularDates.TryDate(value, out _)) valueLike++;
+                    if (present == IdLikeProbe && valueLike * 2 > present) { ofValues = true; break; }
+                }
+                distinct.Add(TabularValues.Text(value));
             }
-            // Numbers and dates are never IDs here: they are read as values, not as categories.
-            if (numberLike * 2 > present || dates * 2 > present) continue;
+            if (ofValues || valueLike * 2 > Math.Min(present, IdLikeProbe)) continue;
             if (distinct.Count > IdLikeMinDistinct && distinct.Count > share * present) left.Add((c, distinct.Count, present));
         }
         if (left.Count == 0) return features;
