@@ -79,6 +79,22 @@ public sealed class EmbeddingMlpTests : IDisposable
     }
 
     [Fact]
+    public void Its_weights_as_safetensors_load_into_a_new_model_of_the_same_options()
+    {
+        Isaac.SetSeed(9);
+        using var model = FixtureModel();
+        var path = Path.Combine(_folder, "embedding.safetensors");
+        ModelFile.SaveWeights(path, model);
+        Isaac.SetSeed(10);
+        using var other = FixtureModel();
+        var loaded = ModelFile.Load(path, other);
+        using var x = tensor(new float[] { 0.5f, 4, -1, 3, 6, 0.25f }, [1, 6]);
+        using var expected = new Predictor(model).Outputs(x);
+        using var actual = loaded.Outputs(x);
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+    }
+
+    [Fact]
     public void Its_forward_is_the_embeddings_looked_up_after_the_other_inputs_then_the_mlp()
     {
         Isaac.SetSeed(3);
