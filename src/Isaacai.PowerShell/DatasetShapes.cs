@@ -12,7 +12,6 @@ internal static class DatasetShapes
     public static long[] InputShape(DatasetDict dataset) => Train(dataset).InputShape;
 
     /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
-    /// <summary>Inputs per sample: everything after the sample dimension, flattened.</summary>
     public static int FlatInputSize(DatasetDict dataset) => (int)Train(dataset).InputShape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>The channels of image inputs [N, C, H, W].</summary>

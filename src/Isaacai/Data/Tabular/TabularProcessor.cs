@@ -16,9 +16,6 @@ public enum FeatureKind { Numeric, Category, Date }
 public sealed record FeatureColumn(string Name, FeatureKind Kind, double Mean, double Std, IReadOnlyList<string> Categories, string? Fill,
     CategoryEncoding Encoding = CategoryEncoding.OneHot, bool UnknownSlot = false, IReadOnlyList<DatePartScale>? DateParts = null)
 {
-    /// <summary>fastai's name for the unknown category, row 0 of an embedding with <see cref="UnknownSlot"/>.</summary>
-    public const string UnknownName = "#na#";
-
     /// <summary>A category column that reaches the model as one index, looked up in an embedding.</summary>
     [JsonIgnore]
     public bool IsEmbedded => Kind == FeatureKind.Category && Encoding == CategoryEncoding.Embedding;
