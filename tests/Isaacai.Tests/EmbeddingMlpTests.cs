@@ -184,6 +184,12 @@ public sealed class EmbeddingMlpTests : IDisposable
         using (var after = loaded.Outputs(inputs))
             Assert.Equal(before.data<float>().ToArray(), after.data<float>().ToArray());
 
+        // A file whose model embeds other columns than its preprocessing encodes is refused when read.
+        var mismatched = Path.Combine(_folder, "mismatched.isaac");
+        ModelFile.Save(mismatched, new Predictor(new EmbeddingMlp(EmbeddingMlpOptions.For(processor, [32], 2) with { Embeddings = [new("colour", 1, 3, 2), new("shop", 2, 30, 4)] }), processor: processor));
+        var refused = Assert.Throws<InvalidDataException>(() => ModelFile.Load(mismatched));
+        Assert.Equal($"{mismatched}: its model embeds input 1 as one of 3 categories, input 2 as one of 30 categories, but its preprocessing encodes input 1 as one of 3 categories, input 2 as one of 40 categories.", refused.Message);
+
         // A checkpoint restores the same weights into a fresh model.
         var fresh = new EmbeddingMlp(EmbeddingMlpOptions.For(processor, [32], 2));
         var resumed = new Trainer(DataLoaders.FromDatasetDict(dd, 16), nn.CrossEntropyLoss(), Optimizers.Adam, fresh, [new BasicTrainCB()]);
