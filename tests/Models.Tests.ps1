@@ -182,9 +182,9 @@ Describe 'ConvertTo-IsaacDataset' {
         "$failed" | Should -Match "The keys '(Age|age)' and '(Age|age)' differ only in case"
     }
 
-    It 'refuses a category column of more than 1000 categories, naming it and its count' {
+    It 'refuses a one-hot category column of more than 1000 categories, naming it, its count and embeddings' {
         $rows = foreach ($i in 1..1500) { [pscustomobject]@{ id = "p$i"; size = $i % 7; label = @('a', 'b')[$i % 2] } }
-        { $rows | ConvertTo-IsaacDataset -Target label } | Should -Throw "The column 'id' has 1500 categories, one per row as an ID has; a category column takes at most 1000*"
+        { $rows | ConvertTo-IsaacDataset -Target label -Feature id, size } | Should -Throw "The column 'id' has 1500 categories, one per row as an ID has; a one-hot category column takes at most 1000*CategoryEncoding Embedding*"
         ($rows | ConvertTo-IsaacDataset -Target label -Feature size).Processor.Width | Should -Be 1
     }
 

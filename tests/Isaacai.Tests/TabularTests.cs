@@ -72,7 +72,8 @@ public sealed class TabularTests : IDisposable
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count);
     }
 
-    private static float[] Encode(TabularProcessor processor, params object?[] values)
+    /// <summary>One row encoded, as its values (those of the features, in order).</summary>
+    internal static float[] Encode(TabularProcessor processor, params object?[] values)
     {
         var row = new float[processor.Width];
         processor.EncodeRow(values, 1, row);
@@ -268,7 +269,7 @@ public sealed class TabularTests : IDisposable
             Id(i), Value(i).ToString("R", CultureInfo.InvariantCulture), Other(i).ToString("R", CultureInfo.InvariantCulture), i % 2 == 0 ? "even" : "odd",
         }).ToList();
         var table = new TabularTable(["id", "v", "w", "parity"], rows);
-        var dd = TabularDatasets.FromTable(table, new TabularOptions("parity") { ValidFraction = 0.3, Seed = 3 });
+        var dd = TabularDatasets.FromTable(table, new TabularOptions("parity") { ValidFraction = 0.3, Seed = 3, Categories = ["id"] });
         var processor = dd.Processor!;
 
         var train = RowsOf(dd["train"].Tensors(), processor);
@@ -439,7 +440,7 @@ public sealed class TabularTests : IDisposable
     public void Regression_split_takes_the_fraction_of_all_rows()
     {
         var rows = Enumerable.Range(0, 40).Select(i => new object?[] { Id(i), $"{i * 0.25}" }).ToList();
-        var dd = TabularDatasets.FromTable(new TabularTable(["id", "y"], rows), new TabularOptions("y") { ValidFraction = 0.25 });
+        var dd = TabularDatasets.FromTable(new TabularTable(["id", "y"], rows), new TabularOptions("y") { ValidFraction = 0.25, Categories = ["id"] });
         Assert.Equal(TaskKind.Regression, dd.Target!.Task);
         Assert.Equal(10, dd["valid"].Count);
         Assert.Equal(30, dd["train"].Count);
@@ -632,7 +633,7 @@ public sealed class TabularTests : IDisposable
     {
         double Y(int i) => 1000 + i * 12.5 + (i % 4) * 0.75;
         var rows = Enumerable.Range(0, 25).Select(i => new object?[] { Id(i), $"{i % 5}", Y(i).ToString("R", CultureInfo.InvariantCulture) }).ToList();
-        var dd = TabularDatasets.FromTable(new TabularTable(["id", "x", "price"], rows), new TabularOptions("price") { Seed = 11 });
+        var dd = TabularDatasets.FromTable(new TabularTable(["id", "x", "price"], rows), new TabularOptions("price") { Seed = 11, Categories = ["id"] });
         var target = dd.Target!;
         Assert.Equal(TaskKind.Regression, target.Task);
         Assert.Equal("price", target.Name);
@@ -948,15 +949,22 @@ public sealed class TabularTests : IDisposable
         Enumerable.Range(0, rows).Select(i => new object?[] { $"c{i % categories}", i % 2 == 0 ? "a" : "b" }).ToList());
 
     [Fact]
-    public void A_category_column_beyond_the_limit_is_refused_naming_the_column_and_its_count()
+    public void A_one_hot_category_column_beyond_the_limit_is_refused_naming_the_column_its_count_and_embeddings()
     {
+        // Named as a feature, so that it is not left out as ID-like first.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(50_000, 50_000), new TabularOptions("y")));
-        Assert.Equal($"The column 'code' has 50000 categories, one per row as an ID has; a category column takes at most {TabularDatasets.MaxCategories}, one model input each. Leave the column out (name the features to use), or group its values into fewer categories.", error.Message);
+        var error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(50_000, 50_000), new TabularOptions("y") { Features = ["code"] }));
+        Assert.Equal($"The column 'code' has 50000 categories, one per row as an ID has; a one-hot category column takes at most {TabularDatasets.MaxCategories}, one model input each. Leave the column out (name the features to use), group its values into fewer categories, or use CategoryEncoding Embedding (one input, looked up in a learnt embedding).", error.Message);
         Assert.Equal("code", error.Column);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}");
         error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(TabularDatasets.MaxCategories + 1, 3000), new TabularOptions("y")));
-        Assert.StartsWith($"The column 'code' has {TabularDatasets.MaxCategories + 1} categories; a category column takes at most", error.Message);
+        Assert.StartsWith($"The column 'code' has {TabularDatasets.MaxCategories + 1} categories; a one-hot category column takes at most", error.Message);
+        // Embedded, the same column is one input; beyond the embedding limit it is refused too.
+        var embedded = TabularDatasets.FromTable(ManyCategories(TabularDatasets.MaxCategories + 1, 3000), new TabularOptions("y") { CategoryEncoding = CategoryEncoding.Embedding });
+        Assert.Equal(1, embedded.Processor!.Width);
+        error = Assert.Throws<TabularDataException>(() => TabularDatasets.FromTable(ManyCategories(TabularDatasets.MaxEmbeddingCategories + 1, TabularDatasets.MaxEmbeddingCategories + 1),
+            new TabularOptions("y") { Features = ["code"], CategoryEncoding = CategoryEncoding.Embedding }));
+        Assert.StartsWith($"The column 'code' has {TabularDatasets.MaxEmbeddingCategories + 1} categories, one per row as an ID has; an embedded category column takes at most {TabularDatasets.MaxEmbeddingCategories}.", error.Message);
     }
 
     [Fact]

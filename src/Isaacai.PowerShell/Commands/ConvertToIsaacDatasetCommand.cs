@@ -44,6 +44,12 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
     [Parameter]
     public MissingValuePolicy MissingValue { get; set; } = MissingValuePolicy.Error;
 
+    [Parameter]
+    public CategoryEncoding CategoryEncoding { get; set; } = CategoryEncoding.OneHot;
+
+    [Parameter]
+    public UnknownCategoryPolicy UnknownCategory { get; set; } = UnknownCategoryPolicy.Error;
+
     protected override void ProcessRecord()
     {
         if (InputObject is not null) _rows.Add(PSValues.Properties(InputObject));
@@ -59,12 +65,14 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
             Seed = Seed,
             Task = MyInvocation.BoundParameters.ContainsKey(nameof(Task)) ? Task : null,
             MissingValue = MissingValue,
+            CategoryEncoding = CategoryEncoding,
+            UnknownCategory = UnknownCategory,
         };
         try
         {
             if (_rows.Count == 0) throw new TabularDataException("No objects came in: pipe in the rows (Import-Csv data.csv | ConvertTo-IsaacDataset -Target column).");
             var dataset = TabularDatasets.FromTable(TabularTable.FromRecords(_rows), options, new PipelineReporter(this));
-            WriteVerbose($"{dataset}; inputs: {dataset.Processor!.Width} ({string.Join(", ", dataset.Processor.Features.Select(f => $"{f.Name}: {f.Kind}"))})");
+            WriteVerbose($"{dataset}; inputs: {dataset.Processor!.Width} ({string.Join(", ", dataset.Processor.Features.Select(f => $"{f.Name}: {f.Kind}{(f.IsEmbedded ? " (embedded)" : "")}"))})");
             WriteObject(dataset);
         }
         catch (TabularDataException e)

@@ -85,6 +85,10 @@ public sealed class Predictor
     internal void CheckModelFitsInputs(string source)
     {
         if (InputShape is not { } sample) return;
+        // A zero index fits any embedding, so the blank sample below cannot tell embeddings of the wrong size.
+        if (Model is EmbeddingMlp embedding && Processor is { } processor
+            && !embedding.Options.Embeddings.Select(e => (e.Position, e.Rows)).SequenceEqual(processor.EmbeddedInputs.Select(e => (e.Position, e.Rows))))
+            throw new InvalidDataException($"{source}: its model embeds {Describe(embedding.Options.Embeddings.Select(e => (e.Position, e.Rows)))}, but its preprocessing encodes {Describe(processor.EmbeddedInputs.Select(e => (e.Position, e.Rows)))}.");
         var dtype = Model.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
         using var blank = zeros([1, .. sample], dtype);
         Tensor outputs;
@@ -100,6 +104,9 @@ public sealed class Predictor
                 throw new InvalidDataException($"{source}: its model gives {perSample} outputs per sample, but its target '{target.Name}' needs {target.OutputSize}.");
         }
     }
+
+    private static string Describe(IEnumerable<(int Position, int Rows)> embedded) =>
+        string.Join(", ", embedded.Select(e => $"input {e.Position} as one of {e.Rows} categories")) is { Length: > 0 } text ? text : "no category index";
 
     /// <summary>Predictions for samples that are already tensors (images, say): one per entry of the first dimension.</summary>
     public IReadOnlyList<Prediction> Predict(Tensor inputs, int batchSize = DefaultBatchSize)

@@ -11,7 +11,7 @@ namespace Isaacai.Models;
 public sealed record ModelArchitecture(string Kind, JsonObject Options)
 {
     /// <summary>The kinds <see cref="Build"/> knows.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [nameof(SimpleNet), nameof(Mlp), nameof(ConvNet), nameof(Vision.VisionModel)];
+    public static IReadOnlyList<string> Kinds { get; } = [nameof(SimpleNet), nameof(Mlp), nameof(EmbeddingMlp), nameof(ConvNet), nameof(Vision.VisionModel)];
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
@@ -27,6 +27,7 @@ public sealed record ModelArchitecture(string Kind, JsonObject Options)
             {
                 nameof(SimpleNet) => new SimpleNet(Read<SimpleNetOptions>()),
                 nameof(Mlp) => new Mlp(Read<MlpOptions>()),
+                nameof(EmbeddingMlp) => new EmbeddingMlp(Read<EmbeddingMlpOptions>()),
                 nameof(ConvNet) => new ConvNet(Read<ConvNetOptions>()),
                 nameof(Vision.VisionModel) => new Vision.VisionModel(Read<Vision.VisionModelOptions>()),
                 _ => throw new InvalidDataException($"Unknown model kind '{Kind}'; known kinds are {string.Join(", ", Kinds)}."),

@@ -20,6 +20,18 @@ public static class TabularDatasets
     /// </summary>
     public const int MaxCategories = 1000;
 
+    /// <summary>
+    /// At most this many categories in an embedded column: its embedding holds categories × size weights (and an
+    /// optimizer as many again), 100,000 × 600 floats being 240 MB.
+    /// </summary>
+    public const int MaxEmbeddingCategories = 100_000;
+
+    /// <summary>A text column with at most this many distinct values is never taken for an ID, however few its rows.</summary>
+    public const int IdLikeMinDistinct = 20;
+
+    /// <summary>How many present values of a column tell whether it holds numbers or dates, when looking for ID-like columns.</summary>
+    private const int IdLikeProbe = 1000;
+
     public static DatasetDict FromTable(TabularTable table, TabularOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -31,6 +43,7 @@ public static class TabularDatasets
         if (target < 0) throw new TabularDataException($"There is no column '{options.Target}' to predict. The columns are: {string.Join(", ", table.Columns)}.", options.Target);
         var features = FeatureColumnsOf(table, options, target);
         var categoryColumns = CategoryColumnsOf(table, options, features);
+        if (options.Features is null) features = WithoutIdLikeColumns(table, features, categoryColumns, options.IdLikeShare, logger);
         var rows = RowsToKeep(table, features, target, options.MissingValue, logger);
         if (rows.Count < 2) throw new TabularDataException($"{rows.Count} usable row(s): a train and a valid split need at least two.");
 
@@ -45,8 +58,13 @@ public static class TabularDatasets
         var classOf = classes?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
         var (train, valid) = Split(rows, classOf is null ? null : r => classOf[TabularValues.Text(table.Rows[r][target])], options.ValidFraction, options.Seed);
 
-        var fitted = features.Select(c => FitColumn(table, c, rows, train, options.MissingValue,
-            NumbersOf(table, c, rows, categoryColumns.Contains(c) ? ColumnIntent.Category : ColumnIntent.Infer, logger))).ToList();
+        var fitted = features.Select(c =>
+        {
+            var intent = categoryColumns.Contains(c) ? ColumnIntent.Category : ColumnIntent.Infer;
+            var numbers = NumbersOf(table, c, rows, intent, logger);
+            var dates = numbers is null && intent == ColumnIntent.Infer ? DatesOf(table, c, rows) : null;
+            return FitColumn(table, c, rows, train, options, numbers, dates);
+        }).ToList();
         TargetSpec targetSpec;
         if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes);
         else
@@ -102,6 +120,51 @@ public static class TabularDatasets
         }
         return columns;
     }
+
+    /// <summary>
+    /// The features less the text columns that look like IDs or free text (titles, names, keys): more distinct values
+    /// than <paramref name="share"/> of their present values, and more than <see cref="IdLikeMinDistinct"/>. Each is
+    /// a category seen once or twice, which a model cannot learn from, and a new row's value would be unknown.
+    /// One warning names them all; a column named among the categories stays.
+    /// </summary>
+    private static List<int> WithoutIdLikeColumns(TabularTable table, List<int> features, HashSet<int> categoryColumns, double share, ILogger logger)
+    {
+        if (!(share > 0 && share <= 1)) throw new ArgumentOutOfRangeException(nameof(share), share, "The ID-like share must be greater than 0 and at most 1.");
+        var left = new List<(int Column, int Distinct, int Present)>();
+        var distinct = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in features.Where(c => !categoryColumns.Contains(c)))
+        {
+            distinct.Clear();
+            int present = 0, valueLike = 0;
+            bool ofValues = false;
+            foreach (var row in table.Rows)
+            {
+                var value = row[c];
+                if (TabularValues.IsMissing(value)) continue;
+                present++;
+                // Numbers and dates are read as values, never as categories, so they are no IDs. Whether a column holds
+                // them is judged on its first present values, so that a long column of numbers is not read twice here.
+                if (present <= IdLikeProbe)
+                {
+                    if (TabularValues.Read(value, out _) != CellReading.Text || TabularDates.TryDate(value, out _)) valueLike++;
+                    if (present == IdLikeProbe && valueLike * 2 > present) { ofValues = true; break; }
+                }
+                distinct.Add(TabularValues.Text(value));
+            }
+            if (ofValues || valueLike * 2 > Math.Min(present, IdLikeProbe)) continue;
+            if (distinct.Count > IdLikeMinDistinct && distinct.Count > share * present) left.Add((c, distinct.Count, present));
+        }
+        if (left.Count == 0) return features;
+        var named = string.Join(", ", left.Select(l => $"'{table.Columns[l.Column]}' ({l.Distinct.ToString("N0", CultureInfo.InvariantCulture)} distinct values in {l.Present.ToString("N0", CultureInfo.InvariantCulture)} rows)"));
+        var kept = features.Except(left.Select(l => l.Column)).ToList();
+        if (kept.Count == 0)
+            throw new TabularDataException($"Every column besides the target looks like an ID or free text, with more distinct values than {Percent(share)} of its rows: {named}. Name the columns to predict from in -Feature (Features in C#).", table.Columns[left[0].Column]);
+        logger.LogWarning("Left out {Columns}: more distinct values than {Share} of the rows, as IDs and free text have; a model cannot learn from a value seen once, and each new one would be unknown at prediction. To keep such a column, name it in -Feature or -Category (Features or Categories in C#).",
+            named, Percent(share));
+        return kept;
+    }
+
+    private static string Percent(double share) => (share * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>The feature columns that <see cref="TabularOptions.Categories"/> asks to read as categories.</summary>
     private static HashSet<int> CategoryColumnsOf(TabularTable table, TabularOptions options, List<int> features)
@@ -161,6 +224,31 @@ public static class TabularDatasets
                     $"Row {r + 1}, column '{name}': {TabularValues.Text(table.Rows[r][column])} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}), in which the model computes. Rescale the column (in thousands, say) or leave the row out.",
                     name, r + 1);
         return numbers;
+    }
+
+    /// <summary>
+    /// The column's dates by table row, or null when it holds categories. A column is of dates when every present
+    /// value is one (see <see cref="TabularDates.TryDate"/>); one where more than half are, but not all, is an error
+    /// naming the first value that is not, as for numbers.
+    /// </summary>
+    private static DateTime[]? DatesOf(TabularTable table, int column, List<int> rows)
+    {
+        var dates = new DateTime[table.Rows.Count];
+        int present = 0, count = 0, firstOther = -1;
+        foreach (var r in rows)
+        {
+            var value = table.Rows[r][column];
+            if (TabularValues.IsMissing(value)) continue;
+            present++;
+            if (TabularDates.TryDate(value, out dates[r])) count++;
+            else if (firstOther < 0) firstOther = r;
+        }
+        if (count * 2 <= present) return null;
+        if (firstOther < 0) return dates;
+        var name = table.Columns[column];
+        throw new TabularDataException(
+            $"Row {firstOther + 1}, column '{name}': '{TabularValues.Text(table.Rows[firstOther][column])}' is not a date (ISO 8601 such as 2021-03-04, or a month name such as Jun 12 1998), yet {count} of the column's {present} values are. Correct the value, or name the column in -Category (Categories in C#) to read it as categories.",
+            name, firstOther + 1);
     }
 
     private static int OtherCount(TabularTable table, int column, List<int> rows) =>
@@ -238,14 +326,16 @@ public static class TabularDatasets
         return (train, valid);
     }
 
-    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, MissingValuePolicy policy, double[]? numbers)
+    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, TabularOptions options, double[]? numbers, DateTime[]? dates)
     {
         var name = table.Columns[column];
+        var policy = options.MissingValue;
         var present = train.Where(r => !TabularValues.IsMissing(table.Rows[r][column])).ToList();
+        if (numbers is not null || dates is not null)
+            if (present.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
         if (numbers is not null)
         {
             var trainNumbers = present.Select(r => numbers[r]).ToList();
-            if (trainNumbers.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
             var (mean, std) = MeanAndStd(trainNumbers);
             string? fill = policy switch
             {
@@ -255,14 +345,41 @@ public static class TabularDatasets
             };
             return new FeatureColumn(name, FeatureKind.Numeric, mean, std, [], fill);
         }
+        if (dates is not null)
+        {
+            var parts = TabularDates.Parts.Select(part =>
+            {
+                var (mean, std) = MeanAndStd(present.Select(r => TabularDates.PartOf(dates[r], part)).ToList());
+                return new DatePartScale(part, mean, std);
+            }).ToList();
+            // The mean date (mean elapsed time) or the most frequent one, as text the column reads back.
+            string? fill = policy switch
+            {
+                MissingValuePolicy.Mean => TabularDates.Text(DateTime.UnixEpoch.AddDays(parts.Single(p => p.Part == DatePart.Elapsed).Mean)),
+                MissingValuePolicy.Mode => MostFrequent(present.Select(r => TabularDates.Text(dates[r]))),
+                _ => null,
+            };
+            return new FeatureColumn(name, FeatureKind.Date, 0, 1, [], fill, DateParts: parts);
+        }
         // Categories are a vocabulary, not a statistic: take them from every row, so a valid row never meets an unknown one.
         var categories = SortedClasses(rows.Select(r => table.Rows[r][column]).Where(v => !TabularValues.IsMissing(v)).Select(TabularValues.Text));
-        if (categories.Count > MaxCategories)
+        var encoding = options.CategoryEncoding switch
+        {
+            CategoryEncoding.Auto => categories.Count > TabularOptions.AutoOneHotLevels ? CategoryEncoding.Embedding : CategoryEncoding.OneHot,
+            CategoryEncoding.OneHot or CategoryEncoding.Embedding => options.CategoryEncoding,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.CategoryEncoding, $"The category encoding must be one of {string.Join(", ", Enum.GetNames<CategoryEncoding>())}."),
+        };
+        var asAnId = categories.Count == rows.Count ? ", one per row as an ID has" : "";
+        if (encoding == CategoryEncoding.OneHot && categories.Count > MaxCategories)
             throw new TabularDataException(
-                $"The column '{name}' has {categories.Count} categories{(categories.Count == rows.Count ? ", one per row as an ID has" : "")}; a category column takes at most {MaxCategories}, one model input each. " +
+                $"The column '{name}' has {categories.Count} categories{asAnId}; a one-hot category column takes at most {MaxCategories}, one model input each. " +
+                "Leave the column out (name the features to use), group its values into fewer categories, or use CategoryEncoding Embedding (one input, looked up in a learnt embedding).", name);
+        if (encoding == CategoryEncoding.Embedding && categories.Count > MaxEmbeddingCategories)
+            throw new TabularDataException(
+                $"The column '{name}' has {categories.Count} categories{asAnId}; an embedded category column takes at most {MaxEmbeddingCategories}. " +
                 "Leave the column out (name the features to use), or group its values into fewer categories.", name);
         var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(r => TabularValues.Text(table.Rows[r][column]))) : null;
-        return new FeatureColumn(name, FeatureKind.Category, 0, 1, categories, mode);
+        return new FeatureColumn(name, FeatureKind.Category, 0, 1, categories, mode, encoding, options.UnknownCategory == UnknownCategoryPolicy.Slot);
     }
 
     private static string? MostFrequent(IEnumerable<string> values) => values

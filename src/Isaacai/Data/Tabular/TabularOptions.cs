@@ -13,6 +13,31 @@ public enum MissingValuePolicy
     Mode,
 }
 
+/// <summary>How a category column reaches the model.</summary>
+public enum CategoryEncoding
+{
+    /// <summary>One input per category, 1 for the row's own and 0 for the others: any model takes it.</summary>
+    OneHot,
+    /// <summary>
+    /// One input holding the category's index, which the model looks up in a learnt embedding (fastai's entity
+    /// embeddings): a model built for it (<see cref="Models.EmbeddingMlp"/>) is needed.
+    /// </summary>
+    Embedding,
+    /// <summary>One-hot up to <see cref="TabularOptions.AutoOneHotLevels"/> categories, an embedding above.</summary>
+    Auto,
+}
+
+/// <summary>What a category that training never saw becomes at prediction.</summary>
+public enum UnknownCategoryPolicy
+{
+    /// <summary>An error naming the row, the column, the value and the known categories.</summary>
+    Error,
+    /// <summary>
+    /// fastai's <c>#na#</c>: an embedding's reserved row 0, or an all-zero one-hot block (none of the known categories).
+    /// </summary>
+    Slot,
+}
+
 /// <summary>How a table becomes a dataset: which column to predict, from which columns, and how to split it.</summary>
 public sealed record TabularOptions
 {
@@ -40,4 +65,22 @@ public sealed record TabularOptions
     public TaskKind? Task { get; init; }
 
     public MissingValuePolicy MissingValue { get; init; } = MissingValuePolicy.Error;
+
+    /// <summary>
+    /// One-hot by default, so that every model (an MLP sized by hand, a model of your own) takes the inputs as
+    /// before; Embedding or Auto need a model that looks categories up, as <see cref="Models.EmbeddingMlp"/> does.
+    /// </summary>
+    public CategoryEncoding CategoryEncoding { get; init; } = CategoryEncoding.OneHot;
+
+    /// <summary>Under <see cref="CategoryEncoding.Auto"/>, columns of at most this many categories are one-hot.</summary>
+    public const int AutoOneHotLevels = 10;
+
+    public UnknownCategoryPolicy UnknownCategory { get; init; } = UnknownCategoryPolicy.Error;
+
+    /// <summary>
+    /// With no <see cref="Features"/> named, a text column whose distinct values are more than this share of its
+    /// rows (and more than <see cref="TabularDatasets.IdLikeMinDistinct"/>) looks like an ID or a free text: it is
+    /// left out with a warning. Naming it in <see cref="Features"/> or <see cref="Categories"/> keeps it.
+    /// </summary>
+    public double IdLikeShare { get; init; } = 0.5;
 }

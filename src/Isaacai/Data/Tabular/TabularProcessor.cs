@@ -4,23 +4,44 @@ using static TorchSharp.torch;
 
 namespace Isaacai.Data.Tabular;
 
-public enum FeatureKind { Numeric, Category }
+public enum FeatureKind { Numeric, Category, Date }
 
 /// <summary>
-/// One input column as fitted: a number standardised with the train split's mean and std, or a category
-/// one-hot encoded over its known values. <see cref="Fill"/> is what a missing value becomes, if anything.
+/// One input column as fitted: a number standardised with the train split's mean and std; a category, one-hot
+/// over its known values or as the index of an embedding row (<see cref="Encoding"/>); or a date, expanded into
+/// the standardised parts of <see cref="DateParts"/>. <see cref="Fill"/> is what a missing value becomes, if
+/// anything. With <see cref="UnknownSlot"/>, a category training never saw is fastai's <c>#na#</c> (embedding row 0,
+/// or an all-zero one-hot block) instead of an error.
 /// </summary>
-public sealed record FeatureColumn(string Name, FeatureKind Kind, double Mean, double Std, IReadOnlyList<string> Categories, string? Fill)
+public sealed record FeatureColumn(string Name, FeatureKind Kind, double Mean, double Std, IReadOnlyList<string> Categories, string? Fill,
+    CategoryEncoding Encoding = CategoryEncoding.OneHot, bool UnknownSlot = false, IReadOnlyList<DatePartScale>? DateParts = null)
 {
+    /// <summary>A category column that reaches the model as one index, looked up in an embedding.</summary>
+    [JsonIgnore]
+    public bool IsEmbedded => Kind == FeatureKind.Category && Encoding == CategoryEncoding.Embedding;
+
     /// <summary>How many model inputs the column becomes.</summary>
     [JsonIgnore]
-    public int Width => Kind == FeatureKind.Numeric ? 1 : Categories.Count;
+    public int Width => Kind switch
+    {
+        FeatureKind.Numeric => 1,
+        FeatureKind.Date => DateParts?.Count ?? 0,
+        _ => IsEmbedded ? 1 : Categories.Count,
+    };
+
+    /// <summary>The rows an embedding of this column needs: its categories, after <c>#na#</c> with <see cref="UnknownSlot"/>.</summary>
+    [JsonIgnore]
+    public int EmbeddingRows => Categories.Count + (UnknownSlot ? 1 : 0);
 
     public bool Equals(FeatureColumn? other) => other is not null && Name == other.Name && Kind == other.Kind
-        && Mean.Equals(other.Mean) && Std.Equals(other.Std) && Categories.SequenceEqual(other.Categories) && Fill == other.Fill;
+        && Mean.Equals(other.Mean) && Std.Equals(other.Std) && Categories.SequenceEqual(other.Categories) && Fill == other.Fill
+        && Encoding == other.Encoding && UnknownSlot == other.UnknownSlot && (DateParts ?? []).SequenceEqual(other.DateParts ?? []);
 
-    public override int GetHashCode() => HashCode.Combine(Name, Kind, Mean, Std, Categories.Count, Fill);
+    public override int GetHashCode() => HashCode.Combine(Name, Kind, Mean, Std, Categories.Count, Fill, Encoding, UnknownSlot);
 }
+
+/// <summary>An embedded category column's place in an encoded row, and how many embedding rows its indices need.</summary>
+public sealed record EmbeddedInput(string Name, int Position, int Rows);
 
 /// <summary>
 /// The fitted preprocessing of a table: which columns, how each is encoded, and the target. It is saved
@@ -42,12 +63,16 @@ public sealed class TabularProcessor
             throw new ArgumentException($"The feature column '{twice.Key}' appears more than once (names are matched ignoring case).", nameof(features));
         _categoryIndex = features.Select(f => f.Categories.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal)).ToArray();
         Width = features.Sum(f => f.Width);
+        var embedded = new List<EmbeddedInput>();
+        for (int i = 0, at = 0; i < features.Count; at += features[i].Width, i++)
+            if (features[i].IsEmbedded) embedded.Add(new EmbeddedInput(features[i].Name, at, features[i].EmbeddingRows));
+        EmbeddedInputs = embedded;
     }
 
     /// <summary>
     /// Refuses a column that no fit could have produced (a saved model's manifest that lies, say): a numeric
     /// column needs a finite mean and a positive finite std, a category column distinct categories, a fill
-    /// value one the column can hold.
+    /// value one the column can hold, a date column each of its parts once with a finite mean and positive std.
     /// </summary>
     private static void Validate(FeatureColumn feature)
     {
@@ -55,13 +80,21 @@ public sealed class TabularProcessor
         string? problem = feature switch
         {
             { Name: null or "" } => "has no name",
+            { Categories: null } => "has no list of categories (an empty one for a column that is not a category)",
             { Kind: FeatureKind.Numeric } when !double.IsFinite(feature.Mean) || !(double.IsFinite(feature.Std) && feature.Std > 0) =>
                 $"needs a finite mean and a positive finite standard deviation; it has mean {feature.Mean} and std {feature.Std}",
             { Kind: FeatureKind.Numeric } when feature.Fill is { } fill && !TabularValues.TryNumber(fill, out _) => $"would fill missing values with '{fill}', which is not a number",
             { Kind: FeatureKind.Category, Categories: null or { Count: 0 } } => "is a category column without categories",
             { Kind: FeatureKind.Category } when feature.Categories.Distinct(StringComparer.Ordinal).Count() != feature.Categories.Count => "lists a category twice",
             { Kind: FeatureKind.Category } when feature.Fill is { } fill && !feature.Categories.Contains(fill, StringComparer.Ordinal) => $"would fill missing values with '{fill}', which is not one of its categories",
-            { Kind: not (FeatureKind.Numeric or FeatureKind.Category) } => $"has an unknown kind {(int)feature.Kind}",
+            { Kind: FeatureKind.Category, Encoding: not (CategoryEncoding.OneHot or CategoryEncoding.Embedding) } => $"has the encoding {feature.Encoding}; a fitted category column is OneHot or Embedding",
+            { Kind: not FeatureKind.Category } when feature.Encoding != CategoryEncoding.OneHot || feature.UnknownSlot => "has a category encoding or an unknown-category slot, but is not a category column",
+            { Kind: FeatureKind.Date } when feature.DateParts is not { } parts || !parts.Select(p => p.Part).SequenceEqual(TabularDates.Parts) =>
+                $"is a date column, which needs the parts {string.Join(", ", TabularDates.Parts)} in that order",
+            { Kind: FeatureKind.Date } when feature.DateParts!.FirstOrDefault(p => !double.IsFinite(p.Mean) || !(double.IsFinite(p.Std) && p.Std > 0)) is { } part =>
+                $"needs a finite mean and a positive finite standard deviation for its part {part.Part}; it has mean {part.Mean} and std {part.Std}",
+            { Kind: FeatureKind.Date } when feature.Fill is { } fill && !TabularDates.TryDate(fill, out _) => $"would fill missing values with '{fill}', which is not a date",
+            { Kind: not (FeatureKind.Numeric or FeatureKind.Category or FeatureKind.Date) } => $"has an unknown kind {(int)feature.Kind}",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"The feature column '{feature.Name}' {problem}.");
@@ -74,6 +107,14 @@ public sealed class TabularProcessor
     /// <summary>How many inputs a model of this data takes.</summary>
     [JsonIgnore]
     public int Width { get; }
+
+    /// <summary>
+    /// Where the embedded category columns' indices sit in an encoded row. They travel as floats among the other
+    /// inputs (exact up to 2^24), so a batch stays one float tensor: the loaders, the trainer, checkpoints and the
+    /// predictor handle it as any table's, and only the model (<see cref="Models.EmbeddingMlp"/>) reads them as indices.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<EmbeddedInput> EmbeddedInputs { get; }
 
     [JsonIgnore]
     public IEnumerable<string> FeatureNames => Features.Select(f => f.Name);
@@ -110,17 +151,36 @@ public sealed class TabularProcessor
                         feature.Name, row);
                 destination[at++] = standardised;
             }
+            else if (feature.Kind == FeatureKind.Date)
+            {
+                if (!TabularDates.TryDate(value, out var date))
+                    throw new TabularDataException(
+                        $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a date (ISO 8601 such as 2021-03-04 or 2021-03-04T10:30:00, a month name such as Jun 12 1998, or a [datetime]).",
+                        feature.Name, row);
+                foreach (var part in feature.DateParts!)
+                {
+                    float standardised = (float)((TabularDates.PartOf(date, part.Part) - part.Mean) / part.Std);
+                    if (!float.IsFinite(standardised))
+                        throw new TabularDataException($"Row {row}, column '{feature.Name}': the {part.Part} of {TabularValues.Text(value)} is beyond float32 once standardised with the training mean and std.", feature.Name, row);
+                    destination[at++] = standardised;
+                }
+            }
             else
             {
                 var text = TabularValues.Text(value);
-                if (!_categoryIndex[i].TryGetValue(text, out var index))
+                bool known = _categoryIndex[i].TryGetValue(text, out var index);
+                if (!known && !feature.UnknownSlot)
                     throw new TabularDataException(
                         $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {KnownCategories(feature)}.",
                         feature.Name, row);
-                var block = destination.Slice(at, feature.Width);
-                block.Clear();
-                block[index] = 1;
-                at += feature.Width;
+                if (feature.IsEmbedded) destination[at++] = known ? index + (feature.UnknownSlot ? 1 : 0) : 0;
+                else
+                {
+                    var block = destination.Slice(at, feature.Width);
+                    block.Clear();
+                    if (known) block[index] = 1; // an unknown category is none of the known ones: an all-zero block, with no input of its own whose weights training never touched
+                    at += feature.Width;
+                }
             }
         }
     }
@@ -169,5 +229,5 @@ public sealed class TabularProcessor
         return columns;
     }
 
-    public override string ToString() => $"TabularProcessor({Features.Count} columns → {Width} inputs; target {Target})";
+    public override string ToString() => $"TabularProcessor({Features.Count} columns → {Width} inputs{(EmbeddedInputs.Count > 0 ? $", {EmbeddedInputs.Count} of them embedded" : "")}; target {Target})";
 }
