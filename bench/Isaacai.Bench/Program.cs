@@ -52,6 +52,12 @@ const double Lr = 1e-3;
 long samplesPerFit = (data["train"].Count + data["test"].Count) * Epochs;
 Console.WriteLine($"Fashion-MNIST: {data["train"].Count} train, {data["test"].Count} valid; SimpleNet 784-64-10, Adam {Lr}, batch {BatchSize}, {Epochs} epochs, 1 thread");
 
+if (command is "all" or "steps")
+{
+    StepCostBench.Run(data, Console.Out);
+    if (command == "steps") return 0;
+}
+
 if (command is "all" or "speed")
 {
     double TimeHand() { Isaac.SetSeed(1); using var m = new SimpleNet(784, 64, 10); return Time(() => HandLoop.Fit(m, data, BatchSize, Epochs, Lr)); }

@@ -13,17 +13,17 @@ namespace Isaacai.Optimization;
 public abstract class FlatAdam : TorchSharp.Modules.Adam
 {
     private readonly FlatGroups<FlatAdamGroup> _flat = new();
-    private readonly bool _decoupledWeightDecay;
+    private readonly AdamUpdate _update;
 
     private protected FlatAdam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2, double eps, double weightDecay,
                                bool amsgrad, bool maximize, bool decoupledWeightDecay)
-        : base(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) => _decoupledWeightDecay = decoupledWeightDecay;
+        : base(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, maximize) => _update = new AdamUpdate(decoupledWeightDecay);
 
     public override Tensor step(Func<Tensor>? closure = null)
     {
         var loss = OptimizerClosure.Evaluate(closure);
         if (!_flat.TryStep(_parameter_groups, LayOut, (flat, group) => flat.Ready(Settings(group)),
-                           (flat, group) => flat.Step(Settings(group), _decoupledWeightDecay)))
+                           (flat, group) => flat.Step(_update, Settings(group))))
             StepEachTensor();
         return loss!;
     }
@@ -41,7 +41,11 @@ public abstract class FlatAdam : TorchSharp.Modules.Adam
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _flat.Dispose();
+        if (disposing)
+        {
+            _flat.Dispose();
+            _update.Dispose();
+        }
         base.Dispose(disposing);
     }
 
@@ -62,7 +66,7 @@ public abstract class FlatAdam : TorchSharp.Modules.Adam
                 if (grad is null) continue;
                 var state = (State)_state[parameter.Handle];
                 state.step += 1;
-                AdamUpdate.Apply(parameter, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, state.step, settings, _decoupledWeightDecay);
+                _update.Apply(parameter, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, state.step, settings);
             }
         }
     }

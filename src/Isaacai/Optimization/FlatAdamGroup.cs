@@ -53,12 +53,11 @@ internal sealed class FlatAdamGroup : IFlatGroup
         return true;
     }
 
-    /// <summary>One step; <paramref name="decoupledWeightDecay"/> is AdamW's decay of the weights, else Adam's L2 term.</summary>
-    public void Step(AdamSettings settings, bool decoupledWeightDecay)
+    public void Step(AdamUpdate update, AdamSettings settings)
     {
         long step = _states[0].Step + 1;
         foreach (var state in _states) state.Step = step;
-        AdamUpdate.Apply(Parameters.Data, Parameters.Grads, _expAvg.Buffer, _expAvgSq.Buffer, _maxExpAvgSq?.Buffer, step, settings, decoupledWeightDecay);
+        update.Apply(Parameters.Data, Parameters.Grads, _expAvg.Buffer, _expAvgSq.Buffer, _maxExpAvgSq?.Buffer, step, settings);
     }
 
     public void Dispose()

@@ -21,7 +21,7 @@ internal sealed class FlatParameters : IDisposable
         Data = data;
         Grads = grads;
         _gradSlots = gradSlots;
-        _gradSlotAddresses = gradSlots.Select(TensorAddress.Of).ToArray();
+        _gradSlotAddresses = gradSlots.Select(NativeGradients.AddressOf).ToArray();
     }
 
     public IReadOnlyList<Parameter> Parameters { get; }
@@ -82,9 +82,10 @@ internal sealed class FlatParameters : IDisposable
         bool complete = true;
         for (int i = 0; i < _gradSlots.Length; i++)
         {
-            using var grad = Parameters[i].grad;
-            if (grad is null) { complete = false; continue; }
-            if (TensorAddress.Of(grad) == _gradSlotAddresses[i]) continue;
+            var address = NativeGradients.GradientAddressOf(Parameters[i]);
+            if (address == _gradSlotAddresses[i]) continue;
+            if (address == IntPtr.Zero) { complete = false; continue; }
+            using var grad = Parameters[i].grad!;
             _gradSlots[i].copy_(grad);
             using (no_grad()) Parameters[i].grad = _gradSlots[i];
         }

@@ -28,9 +28,9 @@ internal sealed class FlatSgdGroup(FlatParameters parameters, Func<int, Tensor?>
         return binding != StateBinding.Mixed;
     }
 
-    public void Step(SgdSettings settings)
+    public void Step(SgdUpdate update, SgdSettings settings)
     {
-        SgdUpdate.Apply(Parameters.Data, Parameters.Grads, _momentum?.Buffer, _firstStep, settings);
+        update.Apply(Parameters.Data, Parameters.Grads, _momentum?.Buffer, _firstStep, settings);
         if (settings.Momentum != 0 && _firstStep) _momentum!.GiveAll();
     }
 

@@ -11,6 +11,7 @@ namespace Isaacai.Optimization;
 public sealed class SGD : TorchSharp.Modules.SGD
 {
     private readonly FlatGroups<FlatSgdGroup> _flat = new();
+    private readonly SgdUpdate _update = new();
 
     public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
                bool nesterov = false, bool maximize = false)
@@ -19,7 +20,7 @@ public sealed class SGD : TorchSharp.Modules.SGD
     public override Tensor step(Func<Tensor>? closure = null)
     {
         var loss = OptimizerClosure.Evaluate(closure);
-        if (!_flat.TryStep(_parameter_groups, LayOut, (flat, group) => flat.Ready(Settings(group)), (flat, group) => flat.Step(Settings(group))))
+        if (!_flat.TryStep(_parameter_groups, LayOut, (flat, group) => flat.Ready(Settings(group)), (flat, group) => flat.Step(_update, Settings(group))))
             StepEachTensor();
         return loss!;
     }
@@ -37,7 +38,11 @@ public sealed class SGD : TorchSharp.Modules.SGD
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _flat.Dispose();
+        if (disposing)
+        {
+            _flat.Dispose();
+            _update.Dispose();
+        }
         base.Dispose(disposing);
     }
 
@@ -55,7 +60,7 @@ public sealed class SGD : TorchSharp.Modules.SGD
                 var state = (State)_state[parameter.Handle];
                 bool firstStep = settings.Momentum != 0 && state.momentum_buffer is null;
                 if (firstStep) state.momentum_buffer = zeros_like(parameter).DetachFromDisposeScope();
-                SgdUpdate.Apply(parameter, grad, state.momentum_buffer, firstStep, settings);
+                _update.Apply(parameter, grad, state.momentum_buffer, firstStep, settings);
             }
         }
     }
