@@ -39,6 +39,14 @@ if (command == "resnet18-step")
     return 0;
 }
 
+if (command == "layers") { LayerScratch.Run(); return 0; }
+
+if (command == "convnet-step")
+{
+    ConvNetStepBench.Run(int.Parse(Option("--steps") ?? "200"), int.Parse(Option("--warmup") ?? "20"), Option("--optimizer") ?? "Adam", Console.Out);
+    return 0;
+}
+
 if (command is "all" or "images")
 {
     ImageBench.Run(Console.Out);
