@@ -18,27 +18,30 @@ internal static class StepCostBench
     private const int BatchSize = 64, Rounds = 5;
     private static readonly string[] Phases = ["between batches", "forward", "loss", "backward", "step", "zero_grad", "whole batch"];
 
-    public static void Run(DatasetDict data, TextWriter output)
+    public static void Run(DatasetDict data, TextWriter output, bool convNet = false)
     {
         set_num_threads(1);
+        Runtime.TorchRuntime.DisableNnpack();
+        Func<nn.Module<Tensor, Tensor>> model = convNet ? () => new ConvNet(new ConvNetOptions()) : () => new SimpleNet(784, 64, 10);
+        int rounds = convNet ? 1 : Rounds;
         var optimizers = new[] { "Adam", "TorchSharp.Adam" };
         var calls = optimizers.ToDictionary(o => o, _ => Phases.ToDictionary(p => p, _ => new List<double>()));
-        Fit(data, optimizers[0], null); // warm-up: JIT and allocator
-        for (int round = 0; round < Rounds; round++)
+        if (!convNet) Fit(data, model, optimizers[0], null); // warm-up: JIT and allocator
+        for (int round = 0; round < rounds; round++)
             foreach (var optimizer in round % 2 == 0 ? optimizers : optimizers.Reverse())
-                Fit(data, optimizer, calls[optimizer]);
+                Fit(data, model, optimizer, calls[optimizer]);
 
-        output.WriteLine($"Per-batch costs (µs, median of every call over {Rounds} train epochs each): SimpleNet 784-64-10 on {data["train"].Count} samples, batch {BatchSize}, 1 thread");
+        output.WriteLine($"Per-batch costs (µs, median of every call over {rounds} train epoch(s) each): {(convNet ? "ConvNet 8-16-32-64" : "SimpleNet 784-64-10")} on {data["train"].Count} samples, batch {BatchSize}, 1 thread");
         output.WriteLine("| phase | " + string.Join(" | ", optimizers.Select(o => o == "Adam" ? "flat Adam (default)" : "TorchSharp's Adam")) + " |");
         output.WriteLine("| --- | " + string.Join(" | ", optimizers.Select(_ => "---:")) + " |");
         foreach (var phase in Phases)
             output.WriteLine($"| {phase} | " + string.Join(" | ", optimizers.Select(o => $"{Median(calls[o][phase]):F1}")) + " |");
     }
 
-    private static void Fit(DatasetDict data, string optimizer, Dictionary<string, List<double>>? calls)
+    private static void Fit(DatasetDict data, Func<nn.Module<Tensor, Tensor>> makeModel, string optimizer, Dictionary<string, List<double>>? calls)
     {
         Isaac.SetSeed(1);
-        using var model = new SimpleNet(784, 64, 10);
+        using var model = makeModel();
         var timed = new TimedTrainCB(calls);
         new Trainer(DataLoaders.FromDatasetDict(data, BatchSize), nn.CrossEntropyLoss(), Optimizers.FromName(optimizer), model, [timed, new DeviceCB()], 1e-3)
             .Fit(1, valid: false);
