@@ -9,11 +9,12 @@
             out/Isaacai), then prints one line: 'tests: N passed, M failed'.
     Package builds, then writes out/packages: the module's .nupkg (for Install-PSResource) and the
             engine library's .nupkg (for C# projects), and prints their sizes.
-    Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
-            at 1, 2 and all threads, training from image files against the same images in memory,
-            TensorBoard's cost per epoch, resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1), ONNX
-            export time, size and difference against ONNX Runtime per architecture (-BenchCase picks one: speed,
-            memory, threads, images, tensorboard, resnet18, onnx), then the per-call
+    Bench   the callback trainer against a hand-written TorchSharp loop, per-phase batch costs with the flat and
+            TorchSharp's Adam, memory over a long fit, fits at 1, 2 and all threads, training from image files
+            against the same images in memory, TensorBoard's cost per epoch, resnet18 steps and the ConvNet job
+            against PyTorch 1.13 (bench/PeerBench.ps1), Invoke-IsaacFit against a bare loop (bench/FitSpeed.ps1),
+            ONNX export time, size and difference against ONNX Runtime per architecture (-BenchCase picks one:
+            speed, steps, memory, threads, images, tensorboard, resnet18, convnet, fit, onnx), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
@@ -34,7 +35,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'onnx')]
+    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx')]
     [string] $BenchCase = 'all'
 )
 
@@ -379,13 +380,20 @@ foreach ($name in $Task) {
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' {
-            if ($BenchCase -ne 'resnet18') {
+            if ($BenchCase -in 'all', 'fit') {
+                Build-Module
+                Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/FitSpeed.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/FitSpeed.ps1 failed with exit code $LASTEXITCODE." }
+            }
+            if ($BenchCase -notin 'resnet18', 'convnet', 'fit') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
             }
-            if ($BenchCase -in 'all', 'resnet18') {
+            foreach ($peerCase in 'resnet18', 'convnet') {
+                if ($BenchCase -notin 'all', $peerCase) { continue }
                 Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/VisionBench.ps1')
-                if ($LASTEXITCODE -ne 0) { throw "bench/VisionBench.ps1 failed with exit code $LASTEXITCODE." }
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/PeerBench.ps1') -Case $peerCase
+                if ($LASTEXITCODE -ne 0) { throw "bench/PeerBench.ps1 -Case $peerCase failed with exit code $LASTEXITCODE." }
             }
             if ($BenchCase -eq 'all') {
                 Build-Module

@@ -3,11 +3,11 @@ BeforeAll {
     [TorchSharp.torch]::set_num_threads(1)
 
     # The penguins: a fit that learns in a few epochs, with Adam (a beta1 for one-cycle to move).
-    function New-PenguinTrainer([object[]] $Callback, [int] $Seed = 3) {
+    function New-PenguinTrainer([object[]] $Callback, [int] $Seed = 3, [string] $Optimizer = 'Adam') {
         Set-IsaacSeed $Seed
         $ds = Import-Csv $PenguinsCsv | ConvertTo-IsaacDataset -Target species -MissingValue Drop -WarningAction SilentlyContinue -InformationAction Ignore
         $cbs = @((New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics -Metric Accuracy), (New-IsaacCallback Tracking)) + @($Callback | Where-Object { $_ })
-        New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp -HiddenSize 16 -Dropout 0.1) -Callback $cbs -LearningRate 0.01
+        New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 32) -Model ($ds | New-IsaacMlp -HiddenSize 16 -Dropout 0.1) -Callback $cbs -LearningRate 0.01 -Optimizer $Optimizer
     }
 
     function Get-Weights($Trainer) {
@@ -203,6 +203,26 @@ Describe 'Checkpoints' {
         $records.epoch | Should -Be 3, 4
         $a = Get-Weights $straight; $b = Get-Weights $resumed
         for ($i = 0; $i -lt $a.Count; $i++) { $b[$i].Values | Should -Be $a[$i].Values }
+    }
+
+    It 'resumes a checkpoint saved with <SavedWith> under <ResumedWith> as if it had never stopped' -ForEach @(
+        @{ SavedWith = 'Adam'; ResumedWith = 'TorchSharp.Adam' }, @{ SavedWith = 'TorchSharp.SGD'; ResumedWith = 'SGD' }
+    ) {
+        # Both kinds save TorchSharp's state format under the same name, so a fit can change kind on resume.
+        $straight = New-PenguinTrainer -Optimizer $SavedWith
+        Set-IsaacSeed 9
+        Invoke-IsaacFit $straight -Epochs 4 -OneCycle -LearningRate 0.02 | Out-Null
+
+        $stopped = New-PenguinTrainer -Optimizer $SavedWith -Callback (New-IsaacCallback Checkpoint -Path "TestDrive:/$SavedWith.isaacckpt")
+        Add-IsaacCallback $stopped after_epoch { if ($_.Epoch -eq 1 -and -not $_.Training) { Stop-IsaacFit } } -Order 30 | Out-Null
+        Set-IsaacSeed 9
+        Invoke-IsaacFit $stopped -Epochs 4 -OneCycle -LearningRate 0.02 | Out-Null
+
+        $resumed = New-PenguinTrainer -Optimizer $ResumedWith -Seed 77 -Callback (New-IsaacCallback Checkpoint -Path "TestDrive:/$SavedWith-resumed.isaacckpt")
+        (Invoke-IsaacFit $resumed -Epochs 4 -OneCycle -LearningRate 0.02 -Resume "TestDrive:/$SavedWith.isaacckpt").epoch | Should -Be 2, 3
+        $resumed.Opt.GetType().FullName | Should -Be $(if ($ResumedWith -like 'TorchSharp.*') { "TorchSharp.Modules.$($ResumedWith.Substring(11))" } else { "Isaacai.Optimization.$ResumedWith" })
+        $a = Get-Weights $straight; $b = Get-Weights $resumed
+        for ($i = 0; $i -lt $a.Count; $i++) { [Linq.Enumerable]::Max([float[]]@(for ($j = 0; $j -lt $a[$i].Values.Count; $j++) { [math]::Abs($a[$i].Values[$j] - $b[$i].Values[$j]) })) | Should -BeLessThan 1e-5 }
     }
 
     It 'saves with ShouldProcess and -NoClobber, and restores into a trainer' {

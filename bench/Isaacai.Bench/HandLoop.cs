@@ -7,7 +7,7 @@ namespace Isaacai.Bench;
 /// The baseline: the same training a plain TorchSharp user would write by hand, with no callbacks:
 /// shuffle, forward, loss, backward, step, zero_grad; then a valid pass for loss and accuracy.
 /// </summary>
-internal static class HandLoop
+public static class HandLoop
 {
     public static void Fit(nn.Module<Tensor, Tensor> model, DatasetDict data, int batchSize, int epochs, double lr)
     {

@@ -39,6 +39,12 @@ if (command == "resnet18-step")
     return 0;
 }
 
+if (command == "convnet-step")
+{
+    ConvNetStepBench.Run(int.Parse(Option("--steps") ?? "200"), int.Parse(Option("--warmup") ?? "20"), Option("--optimizer") ?? "Adam", Console.Out);
+    return 0;
+}
+
 if (command is "all" or "images")
 {
     ImageBench.Run(Console.Out);
@@ -59,10 +65,28 @@ if (command is "all" or "onnx")
 
 set_num_threads(1);
 var data = FashionMnist.Load(Option("--data"), logger);
+
+if (command == "convnet-fit")
+{
+    ConvNetStepBench.Fit(data, Option("--optimizer") ?? "Adam", int.Parse(Option("--seed") ?? "1"), Console.Out);
+    return 0;
+}
 const int BatchSize = 64, Epochs = 3, Repeats = 9;
 const double Lr = 1e-3;
 long samplesPerFit = (data["train"].Count + data["test"].Count) * Epochs;
 Console.WriteLine($"Fashion-MNIST: {data["train"].Count} train, {data["test"].Count} valid; SimpleNet 784-64-10, Adam {Lr}, batch {BatchSize}, {Epochs} epochs, 1 thread");
+
+if (command is "all" or "steps")
+{
+    StepCostBench.Run(data, Console.Out);
+    if (command == "steps") return 0;
+}
+
+if (command == "convnet-steps")
+{
+    StepCostBench.Run(data, Console.Out, convNet: true);
+    return 0;
+}
 
 if (command is "all" or "speed")
 {

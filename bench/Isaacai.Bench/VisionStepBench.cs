@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Isaacai.Bench;
 
 /// <summary>
-/// Isaacai's side of the resnet18 benchmark (bench/VisionBench.ps1): resnet18 (TorchVision's, 10 classes) trained by
+/// Isaacai's side of the resnet18 benchmark (bench/PeerBench.ps1 -Case resnet18): resnet18 (TorchVision's, 10 classes) trained by
 /// the callback trainer on one batch of random 3×64×64 images, Adam 1e-3, torch at one thread; the median time of a
 /// training step over <c>steps</c> after <c>warmup</c>, printed as one JSON line, as the PyTorch peer prints its own.
 /// </summary>

@@ -1,4 +1,4 @@
-"""PyTorch's side of the resnet18 benchmark (bench/VisionBench.ps1): the same model, batch and optimizer as
+"""PyTorch's side of the resnet18 benchmark (bench/PeerBench.ps1 -Case resnet18): the same model, batch and optimizer as
 Isaacai's side, timed inside one process. Prints one JSON line: the median seconds per training step.
 
 Run with Debian's python3-torch and python3-torchvision; libopenblas0-pthread installed, OPENBLAS_CORETYPE unset.

@@ -9,12 +9,17 @@ public delegate optim.Optimizer OptimizerFactory(IEnumerable<TorchSharp.Modules.
 /// <summary>Optimizers and losses known by name, for hosts that pick them by name.</summary>
 public static class Optimizers
 {
+    // Adam, AdamW and SGD step each parameter group as one flat tensor (Optimization/); TorchSharp's own stay
+    // available under their TorchSharp. names, and their saved states load into each other.
     private static readonly Dictionary<string, OptimizerFactory> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Adam"] = (parameters, lr) => optim.Adam(parameters, lr),
-        ["AdamW"] = (parameters, lr) => optim.AdamW(parameters, lr),
-        ["SGD"] = (parameters, lr) => optim.SGD(parameters, lr),
+        ["Adam"] = (parameters, lr) => new Optimization.Adam(parameters, lr),
+        ["AdamW"] = (parameters, lr) => new Optimization.AdamW(parameters, lr),
+        ["SGD"] = (parameters, lr) => new Optimization.SGD(parameters, lr),
         ["RMSprop"] = (parameters, lr) => optim.RMSProp(parameters, lr),
+        ["TorchSharp.Adam"] = (parameters, lr) => optim.Adam(parameters, lr),
+        ["TorchSharp.AdamW"] = (parameters, lr) => optim.AdamW(parameters, lr),
+        ["TorchSharp.SGD"] = (parameters, lr) => optim.SGD(parameters, lr),
     };
 
     public static OptimizerFactory Adam => Factories["Adam"];
@@ -60,13 +65,19 @@ public static class Optimizers
     /// </summary>
     private static void AddGroup(optim.Optimizer optimizer, List<TorchSharp.Modules.Parameter> parameters, double lr)
     {
-        var type = optimizer.GetType().GetNestedType("ParamGroup");
+        var type = BaseTypes(optimizer.GetType()).Select(t => t.GetNestedType("ParamGroup")).FirstOrDefault(t => t is not null);
         if (type is null || !typeof(TorchSharp.Modules.ParamGroup).IsAssignableFrom(type) || type.GetConstructor(Type.EmptyTypes) is null)
             throw new NotSupportedException($"Discriminative learning rates need an optimizer with parameter groups; {optimizer.GetType().Name} has no ParamGroup type to add one.");
         var group = (TorchSharp.Modules.ParamGroup)Activator.CreateInstance(type)!;
         group.Parameters = parameters;
         optimizer.add_param_group(group);
         group.LearningRate = group.InitialLearningRate = lr;
+    }
+
+    // An optimizer of Optimization/ inherits its ParamGroup type from TorchSharp's.
+    private static IEnumerable<Type> BaseTypes(Type? type)
+    {
+        for (; type is not null; type = type.BaseType) yield return type;
     }
 }
 
