@@ -8,16 +8,19 @@ using static TorchSharp.torch;
 namespace Isaacai.PowerShell.Commands;
 
 /// <summary>
-/// Invoke-IsaacPredict: each input object comes back with Prediction (and, for classes, Probability and
-/// Probabilities). Rows go through the model's own preprocessing, in batches; a bad row is one error, and
-/// the other rows go on. A tensor of samples gives one prediction object per sample. For a model trained on
-/// images, files (FileInfo objects or paths) give one object per file, with its Path.
+/// Invoke-IsaacPredict: each input row comes back with Prediction (and, for classes, Probability and
+/// Probabilities): a row that is a PSCustomObject (Import-Csv, ConvertFrom-Json) or a hashtable comes back as
+/// a new PSCustomObject with the row's properties or keys and the prediction's; any other object as a copy of
+/// itself with the prediction's properties added. Rows go through the model's own preprocessing, in batches; a
+/// bad row is one error, and the other rows go on. A tensor of samples gives one prediction object per sample.
+/// For a model trained on images, files (FileInfo objects or paths) give one object per file, with its Path.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict")]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeIsaacPredictCommand : PSCmdlet
 {
-    private readonly List<(PSObject Input, float[] Row)> _pending = [];
+    private readonly List<(PSObject Input, List<KeyValuePair<string, object?>>? Cells, float[] Row)> _pending = [];
+    private Dictionary<string, int>? _featureIndex;
     private readonly List<string> _pendingFiles = [];
     private Predictor _predictor = null!;
     private Trainer? _trainer;
@@ -51,23 +54,31 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         if (InputObject is null) return;
+        // An array given to -InputObject (or by position) is rows, as the pipeline would give them one by one.
+        if (InputObject.BaseObject is not Tensor && PSValues.Rows(InputObject) is { } rows)
+            foreach (var row in rows) PredictOne(row);
+        else PredictOne(InputObject);
+    }
+
+    private void PredictOne(PSObject input)
+    {
         _row++;
-        if (InputObject.BaseObject is Tensor samples)
+        if (input.BaseObject is Tensor samples)
         {
             Flush();
             FlushFiles(); // what came before goes out before it
             Run(() => { foreach (var prediction in _predictor.Predict(samples, BatchSize)) WriteObject(Shape(new PSObject(), prediction)); }, samples);
             return;
         }
-        if (_predictor.Images is not null && InputObject.BaseObject is DirectoryInfo folder)
+        if (_predictor.Images is not null && input.BaseObject is DirectoryInfo folder)
         {
             WriteError(new ErrorRecord(new ImageFileException(folder.FullName, "is a folder, not an image file; pass its files (Get-ChildItem -File)"),
                 "UnreadableImage", ErrorCategory.ReadError, folder.FullName));
             return;
         }
-        if (_predictor.Images is not null && InputObject.BaseObject is FileInfo or string)
+        if (_predictor.Images is not null && input.BaseObject is FileInfo or string)
         {
-            var path = InputObject.BaseObject is FileInfo file ? file.FullName : SessionState.Path.GetUnresolvedProviderPathFromPSPath((string)InputObject.BaseObject);
+            var path = input.BaseObject is FileInfo file ? file.FullName : SessionState.Path.GetUnresolvedProviderPathFromPSPath((string)input.BaseObject);
             _pendingFiles.Add(path);
             if (_pendingFiles.Count >= BatchSize) FlushFiles();
             return;
@@ -78,28 +89,51 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             Flush();
             FlushFiles(); // the files queued so far still get their predictions
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_predictor.Images is not null
-                    ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {InputObject.BaseObject.GetType().Name} objects."
+                    ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {input.BaseObject.GetType().Name} objects."
                     : "This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),
-                "NoPreprocessing", ErrorCategory.InvalidArgument, InputObject));
+                "NoPreprocessing", ErrorCategory.InvalidArgument, input));
             return;
         }
         try
         {
-            var values = new object?[processor.Features.Count];
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = PSValues.Property(InputObject, processor.Features[i].Name, out bool found);
-                if (!found) throw new TabularDataException($"Row {_row} has no property '{processor.Features[i].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}.", processor.Features[i].Name, _row);
-            }
+            var (cells, values) = FeatureValues(input, processor);
             var row = new float[processor.Width];
             processor.EncodeRow(values, _row, row);
-            _pending.Add((InputObject, row));
+            _pending.Add((input, cells, row));
         }
         catch (TabularDataException e)
         {
-            WriteError(new ErrorRecord(e, "InvalidRow", ErrorCategory.InvalidData, InputObject));
+            WriteError(new ErrorRecord(e, "InvalidRow", ErrorCategory.InvalidData, input));
         }
         if (_pending.Count >= BatchSize) Flush();
+    }
+
+    /// <summary>
+    /// The row's values of the model's features, in order, read in one pass over its properties; and, for a
+    /// PSCustomObject or a dictionary, all its properties, for the output object. A property that is absent is a
+    /// missing value, as in training: the model's fill value, if it was trained with one.
+    /// </summary>
+    private (List<KeyValuePair<string, object?>>? Cells, object?[] Values) FeatureValues(PSObject input, TabularProcessor processor)
+    {
+        _featureIndex ??= processor.Features.Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.OrdinalIgnoreCase);
+        var values = new object?[processor.Features.Count];
+        var named = new string?[values.Length];
+        bool keep = input.BaseObject is PSCustomObject or System.Collections.IDictionary;
+        var cells = keep ? new List<KeyValuePair<string, object?>>() : null;
+        foreach (var cell in PSValues.Cells(input))
+        {
+            cells?.Add(cell);
+            if (!_featureIndex.TryGetValue(cell.Key, out int i)) continue;
+            // A case-sensitive dictionary may hold Age and age: taking either would silently drop the other.
+            if (named[i] is { } earlier)
+                throw new TabularDataException($"The keys '{earlier}' and '{cell.Key}' differ only in case; '{processor.Features[i].Name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.", cell.Key, _row);
+            named[i] = cell.Key;
+            values[i] = cell.Value;
+        }
+        for (int i = 0; i < values.Length; i++)
+            if (named[i] is null && processor.Features[i].Fill is null)
+                throw new TabularDataException($"Row {_row} has no property '{processor.Features[i].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}, and was trained with MissingValue {processor.MissingValue}, which fills nothing in.", processor.Features[i].Name, _row);
+        return (cells, values);
     }
 
     protected override void EndProcessing()
@@ -141,7 +175,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         {
             using var inputs = tensor(data, [batch.Length, width]);
             var predictions = _predictor.Predict(inputs, BatchSize);
-            for (int i = 0; i < batch.Length; i++) WriteObject(Shape(batch[i].Input.Copy(), predictions[i]));
+            for (int i = 0; i < batch.Length; i++) WriteObject(Shape(batch[i].Cells is { } cells ? NewRow(cells) : batch[i].Input.Copy(), predictions[i]));
         }, batch[0].Input);
     }
 
@@ -164,6 +198,14 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             if (EngineErrors.HasNativeFrames(e.Message)) WriteVerbose(e.Message); // libtorch's C++ stack, for a bug report
             ThrowTerminatingError(EngineErrors.Describe(e, new ErrorRecord(e, "PredictionFailed", ErrorCategory.InvalidOperation, target)));
         }
+    }
+
+    /// <summary>A new PSCustomObject with the row's properties, in order.</summary>
+    private static PSObject NewRow(List<KeyValuePair<string, object?>> cells)
+    {
+        var item = new PSObject();
+        foreach (var (name, value) in cells) item.Properties.Add(new PSNoteProperty(name, value));
+        return item;
     }
 
     /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>
