@@ -107,3 +107,46 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         "$failed" | Should -BeLike "Row 1 has no property 'bill_depth_mm'; this model needs *, and was trained with MissingValue Drop, which fills nothing in."
     }
 }
+
+Describe 'Invoke-IsaacPredict -Path -OutFile' {
+    BeforeAll {
+        $script:trainer = New-PenguinModel
+        $script:PenguinsModel = Join-Path $TestDrive 'penguins.isaac'
+        Export-IsaacModel $trainer $PenguinsModel
+    }
+
+    It 'writes each row of the file with the prediction that the same row as an object gets' {
+        $out = Join-Path $TestDrive 'predicted.csv'
+        $file = Invoke-IsaacPredict $trainer -Path $PenguinsCsv -OutFile $out
+        $file.FullName | Should -Be $out
+        $written = @(Import-Csv $out)
+        $objects = @(Import-Csv $PenguinsCsv | Invoke-IsaacPredict $trainer)
+        $written.Count | Should -Be 344
+        $written.Prediction | Should -Be $objects.Prediction
+        $written.Probability | Should -Be ($objects.Probability | ForEach-Object { $_.ToString('R', [cultureinfo]::InvariantCulture) })
+        $written[0].island | Should -Be 'Torgersen'
+        (Get-Content $out -TotalCount 1) | Should -Be 'species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,Prediction,Probability'
+    }
+
+    It 'writes no file, and leaves an existing one as it was, on a bad row; one error names the file and line' {
+        $bad = Join-Path $TestDrive 'bad.csv'
+        $lines = @(Get-Content $PenguinsCsv -TotalCount 30)
+        $lines[20] = $lines[20] -replace 'Torgersen', 'Atlantis'
+        Set-Content $bad $lines
+        $out = Join-Path $TestDrive 'out.csv'
+        Set-Content $out 'keep me'
+        $run = Invoke-InNewRunspace ([scriptblock]::Create(@"
+`$result = Invoke-IsaacPredict (Import-IsaacModel '$PenguinsModel') -Path '$bad' -OutFile '$out'
+"went on: `$(`$null -eq `$result), errors: `$(`$Error.Count)"
+`$Error[0].FullyQualifiedErrorId
+`$Error[0].Exception.Message
+"@))
+        $run.Output[0] | Should -Be 'went on: True, errors: 1'
+        $run.Output[1] | Should -Be 'UnreadableTableFile,Isaacai.PowerShell.Commands.InvokeIsaacPredictCommand'
+        $run.Output[2] | Should -BeLike "$($bad), line 21: Row 20, column 'island': the category 'Atlantis' was not seen in training*"
+        Get-Content $out | Should -Be 'keep me'
+        Get-ChildItem $TestDrive -Force -Filter '.out.csv.partial' | Should -BeNullOrEmpty
+        Invoke-IsaacPredict $trainer -Path $PenguinsCsv -OutFile (Join-Path $TestDrive 'never.csv') -WhatIf
+        Test-Path (Join-Path $TestDrive 'never.csv') | Should -BeFalse
+    }
+}

@@ -9,18 +9,22 @@ namespace Isaacai.PowerShell.Commands;
 
 /// <summary>
 /// Invoke-IsaacPredict: each input row comes back with Prediction (and, for classes, Probability and
-/// Probabilities): a row that is a PSCustomObject (Import-Csv, ConvertFrom-Json) or a hashtable comes back as
-/// a new PSCustomObject with the row's properties or keys and the prediction's; any other object as a copy of
-/// itself with the prediction's properties added. Rows go through the model's own preprocessing, in batches; a
+/// Probabilities): a hashtable or PSCustomObject row comes back as a <see cref="PredictedRow"/> with its keys or
+/// properties and the prediction's; any other object as a copy of itself with them added. Rows go through the model's own preprocessing, in batches; a
 /// bad row is one error, and the other rows go on. A tensor of samples gives one prediction object per sample.
 /// For a model trained on images, files (FileInfo objects or paths) give one object per file, with its Path.
+/// With -Path and -OutFile, a CSV, TSV or Parquet file's rows are predicted into a CSV or TSV file, streamed.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict")]
-[OutputType(typeof(PSObject))]
+[Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict", DefaultParameterSetName = ObjectsSet, SupportsShouldProcess = true)]
+[OutputType(typeof(PredictedRow), typeof(PSObject), ParameterSetName = [ObjectsSet])]
+[OutputType(typeof(FileInfo), ParameterSetName = [FileSet])]
 public sealed class InvokeIsaacPredictCommand : PSCmdlet
 {
+    private const string ObjectsSet = "Objects", FileSet = "File";
+    private readonly CancellationTokenSource _stop = new();
     private readonly List<(PSObject Input, List<KeyValuePair<string, object?>>? Cells, float[] Row)> _pending = [];
     private Dictionary<string, int>? _featureIndex;
+    private string[]? _classNames;
     private readonly List<string> _pendingFiles = [];
     private Predictor _predictor = null!;
     private Trainer? _trainer;
@@ -29,9 +33,19 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public object Model { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
     [AllowNull]
     public PSObject? InputObject { get; set; }
+
+    /// <summary>A .csv, .tsv or .parquet file of rows to predict, read a chunk at a time.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>The .csv or .tsv file to write: each input row, then Prediction (and Probability, for classes).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [ValidateNotNullOrEmpty]
+    public string OutFile { get; set; } = "";
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
@@ -110,7 +124,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     /// <summary>
     /// The row's values of the model's features, in order, read in one pass over its properties; and, for a
-    /// PSCustomObject or a dictionary, all its properties, for the output object. A property that is absent is a
+    /// dictionary or a PSCustomObject, all its cells, for the output row. A property that is absent is a
     /// missing value, as in training: the model's fill value, if it was trained with one.
     /// </summary>
     private (List<KeyValuePair<string, object?>>? Cells, object?[] Values) FeatureValues(PSObject input, TabularProcessor processor)
@@ -118,7 +132,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         _featureIndex ??= processor.Features.Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.OrdinalIgnoreCase);
         var values = new object?[processor.Features.Count];
         var named = new string?[values.Length];
-        bool keep = input.BaseObject is PSCustomObject or System.Collections.IDictionary;
+        // A hashtable's keys or a PSCustomObject's properties go out as a PredictedRow's; any other object is copied.
+        bool keep = input.BaseObject is System.Collections.IDictionary or PSCustomObject;
         var cells = keep ? new List<KeyValuePair<string, object?>>() : null;
         foreach (var cell in PSValues.Cells(input))
         {
@@ -138,8 +153,43 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
+        if (ParameterSetName == FileSet) PredictFile();
         Flush();
         FlushFiles();
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>-Path into -OutFile: one error for a bad file or row, and then no output file.</summary>
+    private void PredictFile()
+    {
+        var input = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+        if (!File.Exists(input))
+            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"There is no file {input}.", input), "TableFileNotFound", ErrorCategory.ObjectNotFound, input));
+        if (_predictor.Processor is null)
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("This model was not trained on a table, so it cannot read a file's rows: -Path takes a table file for a model trained on one."),
+                "NoPreprocessing", ErrorCategory.InvalidArgument, input));
+        if (!ShouldProcess(output, $"Write predictions for the rows of {input}")) return;
+        try
+        {
+            long rows = 0;
+            Run(() => rows = TabularFilePredictions.Predict(_predictor, input, output, TabularFilePredictions.DefaultChunkRows, _stop.Token), input);
+            WriteVerbose($"Predicted {rows} rows of {input} into {output}.");
+            WriteObject(new FileInfo(output));
+        }
+        catch (TabularDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidTabularData", ErrorCategory.InvalidData, e.Column ?? input));
+        }
+        catch (InvalidDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "UnreadableTableFile", ErrorCategory.InvalidData, input));
+        }
+        catch (IOException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "OutFileNotWritten", ErrorCategory.WriteError, output));
+        }
     }
 
     /// <summary>The queued files' predictions, in order; a file that cannot be read is one error, and the others go on.</summary>
@@ -175,7 +225,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         {
             using var inputs = tensor(data, [batch.Length, width]);
             var predictions = _predictor.Predict(inputs, BatchSize);
-            for (int i = 0; i < batch.Length; i++) WriteObject(Shape(batch[i].Cells is { } cells ? NewRow(cells) : batch[i].Input.Copy(), predictions[i]));
+            for (int i = 0; i < batch.Length; i++)
+                WriteObject(batch[i].Cells is { } cells ? PredictedRow.Of(cells, PredictionCells(predictions[i])) : Shape(batch[i].Input.Copy(), predictions[i]));
         }, batch[0].Input);
     }
 
@@ -200,12 +251,14 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         }
     }
 
-    /// <summary>A new PSCustomObject with the row's properties, in order.</summary>
-    private static PSObject NewRow(List<KeyValuePair<string, object?>> cells)
+    /// <summary>Prediction, and for classes Probability and Probabilities (one property per class, in class order), as a row's cells.</summary>
+    private (string Name, object? Value)[] PredictionCells(Prediction prediction)
     {
-        var item = new PSObject();
-        foreach (var (name, value) in cells) item.Properties.Add(new PSNoteProperty(name, value));
-        return item;
+        if (prediction.Probabilities is not { } byClass) return [("Prediction", prediction.Value)];
+        _classNames ??= [.. byClass.Keys];
+        var probabilities = new object?[_classNames.Length];
+        for (int c = 0; c < probabilities.Length; c++) probabilities[c] = byClass[_classNames[c]];
+        return [("Prediction", prediction.Value), ("Probability", prediction.Probability), ("Probabilities", new PSObject(new PredictedRow(_classNames, probabilities)))];
     }
 
     /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>
@@ -224,11 +277,14 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     private static void Set(PSObject item, string name, object? value)
     {
-        if (item.Properties[name] is PSNoteProperty existing) existing.Value = value;
-        else
+        switch (item.Properties[name])
         {
-            item.Properties.Remove(name);
-            item.Properties.Add(new PSNoteProperty(name, value));
+            case PSNoteProperty existing: existing.Value = value; break;
+            case null: item.Properties.Add(new PSNoteProperty(name, value)); break;
+            default:
+                item.Properties.Remove(name);
+                item.Properties.Add(new PSNoteProperty(name, value));
+                break;
         }
     }
 }

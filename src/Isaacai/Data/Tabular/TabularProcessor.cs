@@ -132,9 +132,10 @@ public sealed class TabularProcessor
 
     /// <summary>
     /// The rows of <paramref name="table"/> encoded (all of them, or those at <paramref name="rows"/>):
-    /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, from 1.
+    /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, counting from
+    /// <paramref name="firstRow"/> (a chunk of a longer file starts further on).
     /// </summary>
-    public Tensor Transform(TabularTable table, IReadOnlyList<int>? rows = null)
+    public Tensor Transform(TabularTable table, IReadOnlyList<int>? rows = null, long firstRow = 1)
     {
         var columns = ColumnsOf(table);
         rows ??= Enumerable.Range(0, table.RowCount).ToArray();
@@ -152,7 +153,7 @@ public sealed class TabularProcessor
             {
                 int row = rows[start + r];
                 for (int i = 0; i < columns.Length; i++) values[i] = table[row, columns[i]];
-                EncodeRow(values, row + 1, chunk.AsSpan(r * Width, Width));
+                EncodeRow(values, row + firstRow, chunk.AsSpan(r * Width, Width));
             }
             access.CopyFrom(chunk.AsSpan(0, count * Width), 0, (long)start * Width);
         }
