@@ -12,8 +12,9 @@
     Bench   the callback trainer against a hand-written TorchSharp loop, memory over a long fit, and fits
             at 1, 2 and all threads, training from image files against the same images in memory,
             resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1; -BenchCase picks one: speed,
-            memory, threads, images, resnet18), then the per-call
-            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
+            memory, threads, images, resnet18, tabular), then the per-call
+            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1), and tables at scale: files
+            and objects to datasets and predictions, against pandas (bench/TabularBench.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -33,7 +34,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'resnet18')]
+    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'resnet18', 'tabular')]
     [string] $BenchCase = 'all'
 )
 
@@ -378,7 +379,7 @@ foreach ($name in $Task) {
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' {
-            if ($BenchCase -ne 'resnet18') {
+            if ($BenchCase -notin 'resnet18', 'tabular') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
             }
             if ($BenchCase -in 'all', 'resnet18') {
@@ -390,6 +391,11 @@ foreach ($name in $Task) {
                 Build-Module
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out
                 if ($LASTEXITCODE -ne 0) { throw "bench/ScriptCallbacks.ps1 failed with exit code $LASTEXITCODE." }
+            }
+            if ($BenchCase -in 'all', 'tabular') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/TabularBench.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/TabularBench.ps1 failed with exit code $LASTEXITCODE." }
             }
         }
         'Demo' {

@@ -150,3 +150,23 @@ Describe 'Invoke-IsaacPredict -Path -OutFile' {
         Test-Path (Join-Path $TestDrive 'never.csv') | Should -BeFalse
     }
 }
+
+Describe 'Class labels keep their type' {
+    It 'gives whole-number labels back as the numbers they went in as, also from a saved model; text stays text' {
+        $rows = 1..90 | ForEach-Object { [pscustomobject]@{ x = $_ % 9; z = $_ * 0.1; y = $_ % 3 + 5 } } | ConvertTo-Json | ConvertFrom-Json
+        $ds = $rows | ConvertTo-IsaacDataset -Target y
+        $ds.Target.LabelType | Should -Be 'System.Int64'
+        $trainer = New-IsaacTrainer -DataLoaders ($ds | New-IsaacDataLoaders -BatchSize 16) -Model ($ds | New-IsaacMlp 8) -LearningRate 0.01
+        $prediction = ($rows[0] | Invoke-IsaacPredict $trainer).Prediction
+        $prediction | Should -BeOfType [long]
+        $prediction | Should -BeIn 5, 6, 7
+        $file = Join-Path $TestDrive 'labels.isaac'
+        Export-IsaacModel $trainer $file
+        ($rows[0] | Invoke-IsaacPredict (Import-IsaacModel $file)).Prediction | Should -BeOfType [long]
+
+        $csv = Join-Path $TestDrive 'labels.csv'
+        $rows | Export-Csv $csv
+        $fromText = ConvertTo-IsaacDataset -Path $csv -Target y
+        $fromText.Target.LabelType | Should -BeNullOrEmpty
+    }
+}

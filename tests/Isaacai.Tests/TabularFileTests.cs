@@ -186,4 +186,19 @@ public sealed class TabularFileTests : IDisposable
         Assert.Equal(fromText.Message, fromFile.Message);
         Assert.Contains("Row 14, column 'x': '1O' is not a number", fromFile.Message);
     }
+
+    [Fact]
+    public void Whole_number_labels_come_back_as_their_type_and_a_manifest_that_lies_about_it_is_refused()
+    {
+        var rows = Enumerable.Range(0, 40).Select(i => new object?[] { i * 0.5, (long)(i % 2 + 5) }).ToList();
+        var dataset = TabularDatasets.FromTable(new TabularTable(["x", "y"], rows), new TabularOptions("y"));
+        Assert.Equal("System.Int64", dataset.Target!.LabelType);
+        Assert.Equal(6L, Assert.IsType<long>(dataset.Target.Label(1)));
+        var mixed = rows.Select((r, i) => new object?[] { r[0], i == 3 ? (object)6 : r[1] }).ToList(); // an int among longs
+        Assert.Null(TabularDatasets.FromTable(new TabularTable(["x", "y"], mixed), new TabularOptions("y")).Target!.LabelType);
+
+        Assert.Contains("is not a Int32", Assert.Throws<ArgumentException>(() => new TargetSpec("y", TaskKind.Classification, ["a", "b"], labelType: "System.Int32")).Message);
+        Assert.Contains("whole numbers", Assert.Throws<ArgumentException>(() => new TargetSpec("y", TaskKind.Classification, ["1", "2"], labelType: "System.String")).Message);
+        Assert.Equal("b", new TargetSpec("y", TaskKind.Classification, ["a", "b"]).Label(1));
+    }
 }

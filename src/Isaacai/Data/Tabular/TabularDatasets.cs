@@ -48,7 +48,7 @@ public static class TabularDatasets
         var fitted = features.Select(c => FitColumn(table, c, rows, train, options.MissingValue,
             NumbersOf(table, c, rows, categoryColumns.Contains(c) ? ColumnIntent.Category : ColumnIntent.Infer, logger))).ToList();
         TargetSpec targetSpec;
-        if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes);
+        if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes, LabelTypeOf(table, target, rows));
         else
         {
             var (mean, std) = MeanAndStd(train.Select(r => targetNumbers![r]).ToList());
@@ -242,6 +242,19 @@ public static class TabularDatasets
             logger.LogInformation("Filling in missing values by {Policy} (missing per column: {Where}).", policy, where);
         }
         return keep;
+    }
+
+    /// <summary>The type of the target's values when every present one is a whole number of one type (Int64 from JSON, say), so predictions come back as such; null otherwise.</summary>
+    private static Type? LabelTypeOf(TabularTable table, int target, List<int> rows)
+    {
+        Type? type = null;
+        foreach (var r in rows)
+        {
+            var value = table[r, target];
+            if (value is not (long or int or short or sbyte or byte or ulong or uint or ushort) || (type is not null && value.GetType() != type)) return null;
+            type = value.GetType();
+        }
+        return type;
     }
 
     /// <summary>Numbers in numeric order when every class is a number (2 before 10), else in ordinal order.</summary>
