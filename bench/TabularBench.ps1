@@ -60,7 +60,9 @@ foreach ($file in @(@{ Path = $big; Rows = $Rows }, @{ Path = $small; Rows = $Ob
     if (-not (Test-Path $file.Path)) { [TabularBenchFile]::Write($file.Path, $file.Rows) }
 }
 
-# Runs one measurement in a new pwsh process: $Setup untimed, then $Timed; prints seconds and peak MB above the baseline.
+# Runs one measurement in a new pwsh process: $Setup untimed, then $Timed; prints its seconds, the CPU seconds of
+# all the process's threads (GC and JIT included; on a busy machine closer to the work's own cost than the clock),
+# and peak MB above the baseline.
 function Invoke-Isaacai([string] $Setup, [string] $Timed) {
     $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -68,12 +70,12 @@ Import-Module '$ModulePath/Isaacai.psd1'
 `$null = Set-IsaacThreads 1
 $Setup
 `$process = [Diagnostics.Process]::GetCurrentProcess()
-[GC]::Collect(); `$process.Refresh(); `$baseline = `$process.WorkingSet64
+[GC]::Collect(); `$process.Refresh(); `$baseline = `$process.WorkingSet64; `$cpu = `$process.TotalProcessorTime
 `$clock = [Diagnostics.Stopwatch]::StartNew()
 $Timed
 `$seconds = `$clock.Elapsed.TotalSeconds
 `$process.Refresh()
-[pscustomobject]@{ seconds = `$seconds; peak_mb = (`$process.PeakWorkingSet64 - [math]::Max(`$baseline, 0)) / 1MB } | ConvertTo-Json -Compress
+[pscustomobject]@{ seconds = `$seconds; cpu_seconds = (`$process.TotalProcessorTime - `$cpu).TotalSeconds; peak_mb = (`$process.PeakWorkingSet64 - [math]::Max(`$baseline, 0)) / 1MB } | ConvertTo-Json -Compress
 "@
     $file = Join-Path $folder 'measure.ps1'
     Set-Content $file $script
@@ -102,24 +104,25 @@ foreach ($pair in 1..$Pairs) {
 }
 $isaacSeconds = Median $isaac.seconds
 $isaacPeak = Median $isaac.peak_mb
-Write-Host ("file → dataset, {0:N0} × 12 CSV: Isaacai {1:N0} rows/s ({2:F2} s), peak +{3:F0} MB ({4:F1}× the {5:F0} MB of float inputs); median of {6}" -f `
-    $Rows, ($Rows / $isaacSeconds), $isaacSeconds, $isaacPeak, ($isaacPeak / $floatMb), $floatMb, $Pairs)
+Write-Host ("file → dataset, {0:N0} × 12 CSV: Isaacai {1:N0} rows/s ({2:F2} s, {3:F2} CPU s), peak +{4:F0} MB ({5:F1}× the {6:F0} MB of float inputs); median of {7}" -f `
+    $Rows, ($Rows / $isaacSeconds), $isaacSeconds, (Median $isaac.cpu_seconds), $isaacPeak, ($isaacPeak / $floatMb), $floatMb, $Pairs)
 if ($havePandas) {
     $ratios = for ($i = 0; $i -lt $Pairs; $i++) { $pandas[$i].seconds / $isaac[$i].seconds }
-    Write-Host ("  pandas {0} read_csv + get_dummies + torch.tensor: {1:F2} s, peak +{2:F0} MB; pandas/Isaacai time {3:F2}, median of {4} alternating pairs" -f `
-        $pandas[0].version, (Median $pandas.seconds), (Median $pandas.peak_mb), (Median $ratios), $Pairs)
+    $cpuRatios = for ($i = 0; $i -lt $Pairs; $i++) { $pandas[$i].cpu_seconds / $isaac[$i].cpu_seconds }
+    Write-Host ("  pandas {0} read_csv + get_dummies + torch.tensor: {1:F2} s ({2:F2} CPU s), peak +{3:F0} MB; pandas/Isaacai time {4:F2} (CPU {5:F2}), medians of {6} alternating pairs" -f `
+        $pandas[0].version, (Median $pandas.seconds), (Median $pandas.cpu_seconds), (Median $pandas.peak_mb), (Median $ratios), (Median $cpuRatios), $Pairs)
     Write-Host ("  pairs (Isaacai s, pandas s): " + (@(for ($i = 0; $i -lt $Pairs; $i++) { '({0:F2}, {1:F2})' -f $isaac[$i].seconds, $pandas[$i].seconds }) -join ' '))
 }
 else { Write-Host "  pandas: skipped ($python has no pandas and torch: apt-get install python3-pandas python3-torch)." }
 
 $objects = Invoke-Isaacai "`$rows = Import-Csv '$small'" '$null = $rows | ConvertTo-IsaacDataset -Target label'
-Write-Host ("objects → dataset, {0:N0} Import-Csv rows piped: {1:N0} rows/s ({2:F2} s), peak +{3:F0} MB" -f $ObjectRows, ($ObjectRows / $objects.seconds), $objects.seconds, $objects.peak_mb)
+Write-Host ("objects → dataset, {0:N0} Import-Csv rows piped: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $ObjectRows, ($ObjectRows / $objects.seconds), $objects.seconds, ($ObjectRows / $objects.cpu_seconds), $objects.peak_mb)
 
 $model = "`$ds = ConvertTo-IsaacDataset -Path '$small' -Target label; `$model = New-IsaacTrainer -DataLoaders (`$ds | New-IsaacDataLoaders -BatchSize 256) -Model (`$ds | New-IsaacMlp -HiddenSize 64)"
 $predicted = Invoke-Isaacai "$model; `$rows = Import-Csv '$small'" '$null = $rows | Invoke-IsaacPredict $model'
-Write-Host ("objects → predictions, {0:N0} Import-Csv rows piped, MLP 13-64-3: {1:N0} rows/s ({2:F2} s), peak +{3:F0} MB" -f $ObjectRows, ($ObjectRows / $predicted.seconds), $predicted.seconds, $predicted.peak_mb)
+Write-Host ("objects → predictions, {0:N0} Import-Csv rows piped, MLP 13-64-3: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $ObjectRows, ($ObjectRows / $predicted.seconds), $predicted.seconds, ($ObjectRows / $predicted.cpu_seconds), $predicted.peak_mb)
 
 $out = Join-Path $folder 'predicted.csv'
 $filePredicted = Invoke-Isaacai $model "`$null = Invoke-IsaacPredict `$model -Path '$big' -OutFile '$out'"
-Write-Host ("file → predictions, {0:N0} rows CSV to CSV, MLP 13-64-3: {1:N0} rows/s ({2:F2} s), peak +{3:F0} MB" -f $Rows, ($Rows / $filePredicted.seconds), $filePredicted.seconds, $filePredicted.peak_mb)
+Write-Host ("file → predictions, {0:N0} rows CSV to CSV, MLP 13-64-3: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $Rows, ($Rows / $filePredicted.seconds), $filePredicted.seconds, ($Rows / $filePredicted.cpu_seconds), $filePredicted.peak_mb)
 Remove-Item $out -ErrorAction Ignore
