@@ -169,6 +169,7 @@ public sealed class TabularFileTests : IDisposable
     [InlineData("a,b\n1,2\n3,x\"y\n", "line 3, column 'b': a stray quote")]
     [InlineData("a,b\n1,2\n3,\"x\"y\"\n", "line 3, column 'b': the quoted field opened here is never closed")]
     [InlineData("a,b\n1,2\n3,4,5\n", "line 3 has 3 fields; the header has 2")]
+    [InlineData("a,b,a\n1,2,3\n", "line 1: the header names a column more than once")]
     public void A_malformed_line_is_one_error_naming_the_file_and_line(string content, string expected)
     {
         var path = WriteFile(content, "bad.csv");

@@ -16,8 +16,8 @@ namespace Isaacai.PowerShell.Commands;
 /// With -Path and -OutFile, a CSV, TSV or Parquet file's rows are predicted into a CSV or TSV file, streamed.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict", DefaultParameterSetName = ObjectsSet, SupportsShouldProcess = true)]
-[OutputType(typeof(PredictedRow), typeof(PSObject), ParameterSetName = [ObjectsSet])]
-[OutputType(typeof(FileInfo), ParameterSetName = [FileSet])]
+// PredictedRow and PSObject for rows and samples; FileInfo, the output file, with -Path and -OutFile.
+[OutputType(typeof(PredictedRow), typeof(PSObject), typeof(FileInfo))]
 public sealed class InvokeIsaacPredictCommand : PSCmdlet
 {
     private const string ObjectsSet = "Objects", FileSet = "File";

@@ -88,6 +88,10 @@ public static class TabularFile
         {
             throw new InvalidDataException($"{path}: the file cannot be read: {e.Message}", e);
         }
+        catch (ArgumentException e) // Sep refuses a header that names a column twice
+        {
+            throw new InvalidDataException($"{path}: line 1: the header names a column more than once; column names must be unique. ({e.Message})", e);
+        }
     }
 
     internal static string[] HeaderOf(SepReader reader, string path)
