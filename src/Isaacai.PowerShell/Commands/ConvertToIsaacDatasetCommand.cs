@@ -84,7 +84,7 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
         try
         {
             DatasetDict dataset;
-            if (ParameterSetName == PathSet) dataset = TabularDatasets.FromFile(InputFile(), options, new PipelineReporter(this), _stop.Token);
+            if (ParameterSetName == PathSet) dataset = TabularDatasets.FromFile(TableFiles.Existing(this, Path), options, new PipelineReporter(this), _stop.Token);
             else
             {
                 if (_rows.RowCount == 0) throw new TabularDataException("No objects came in: pipe in the rows (Import-Csv data.csv | ConvertTo-IsaacDataset -Target column), or read a file with -Path.");
@@ -105,15 +105,5 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(e, "InvalidValidFraction", ErrorCategory.InvalidArgument, ValidFraction));
         }
-    }
-
-    /// <summary>The -Path file, which must exist.</summary>
-    private string InputFile()
-    {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        if (!File.Exists(path))
-            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException(Directory.Exists(path) ? $"{path} is a folder; give a .csv, .tsv or .parquet file." : $"There is no file {path}.", path),
-                "TableFileNotFound", ErrorCategory.ObjectNotFound, path));
-        return path;
     }
 }

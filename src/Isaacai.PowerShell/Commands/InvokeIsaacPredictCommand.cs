@@ -163,10 +163,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     /// <summary>-Path into -OutFile: one error for a bad file or row, and then no output file.</summary>
     private void PredictFile()
     {
-        var input = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var input = TableFiles.Existing(this, Path);
         var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
-        if (!File.Exists(input))
-            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"There is no file {input}.", input), "TableFileNotFound", ErrorCategory.ObjectNotFound, input));
         if (_predictor.Processor is null)
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("This model was not trained on a table, so it cannot read a file's rows: -Path takes a table file for a model trained on one."),
                 "NoPreprocessing", ErrorCategory.InvalidArgument, input));
