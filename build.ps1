@@ -15,7 +15,8 @@
             against PyTorch 1.13 (bench/PeerBench.ps1), Invoke-IsaacFit against a bare loop (bench/FitSpeed.ps1),
             ONNX export time, size and difference against ONNX Runtime per architecture (-BenchCase picks one:
             speed, steps, memory, threads, images, tensorboard, resnet18, convnet, fit, onnx), then the per-call
-            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
+            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1), and tables at scale: files and objects
+            to datasets and predictions, against pandas (bench/TabularBench.ps1; -BenchCase tabular).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -35,7 +36,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx')]
+    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx', 'tabular')]
     [string] $BenchCase = 'all'
 )
 
@@ -386,7 +387,7 @@ foreach ($name in $Task) {
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/FitSpeed.ps1') -ModulePath $out
                 if ($LASTEXITCODE -ne 0) { throw "bench/FitSpeed.ps1 failed with exit code $LASTEXITCODE." }
             }
-            if ($BenchCase -notin 'resnet18', 'convnet', 'fit') {
+            if ($BenchCase -notin 'resnet18', 'convnet', 'fit', 'tabular') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
             }
             foreach ($peerCase in 'resnet18', 'convnet') {
@@ -399,6 +400,11 @@ foreach ($name in $Task) {
                 Build-Module
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out
                 if ($LASTEXITCODE -ne 0) { throw "bench/ScriptCallbacks.ps1 failed with exit code $LASTEXITCODE." }
+            }
+            if ($BenchCase -in 'all', 'tabular') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/TabularBench.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/TabularBench.ps1 failed with exit code $LASTEXITCODE." }
             }
         }
         'Demo' {

@@ -5,18 +5,27 @@ using Isaacai.Data.Tabular;
 namespace Isaacai.PowerShell.Commands;
 
 /// <summary>
-/// ConvertTo-IsaacDataset: objects (one per row, from Import-Csv, ConvertFrom-Json or any command) into a
-/// dataset with train and valid splits, and the fitted preprocessing that a saved model keeps.
+/// ConvertTo-IsaacDataset: objects (one per row, from Import-Csv, ConvertFrom-Json or any command), or a CSV,
+/// TSV or Parquet file read directly, into a dataset with train and valid splits, and the fitted preprocessing
+/// that a saved model keeps.
 /// </summary>
-[Cmdlet(VerbsData.ConvertTo, "IsaacDataset")]
+[Cmdlet(VerbsData.ConvertTo, "IsaacDataset", DefaultParameterSetName = ObjectsSet)]
 [OutputType(typeof(DatasetDict))]
 public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
 {
-    private readonly List<IReadOnlyDictionary<string, object?>> _rows = [];
+    private const string ObjectsSet = "Objects", PathSet = "Path";
+    private readonly TabularTable.Builder _rows = new();
+    private readonly CancellationTokenSource _stop = new();
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    /// <summary>One row, or an array of rows: an array given to -InputObject is rows, as on the pipeline.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
     [AllowNull]
     public PSObject? InputObject { get; set; }
+
+    /// <summary>A .csv, .tsv or .parquet file, read without making an object per row.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -52,8 +61,20 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        if (InputObject is not null) _rows.Add(PSValues.Properties(InputObject));
+        if (InputObject is null) return;
+        try
+        {
+            if (PSValues.Rows(InputObject) is { } rows)
+                foreach (var row in rows) _rows.Add(PSValues.Cells(row));
+            else _rows.Add(PSValues.Cells(InputObject));
+        }
+        catch (TabularDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidTabularData", ErrorCategory.InvalidData, e.Column ?? Target));
+        }
     }
+
+    protected override void StopProcessing() => _stop.Cancel();
 
     protected override void EndProcessing()
     {
@@ -70,14 +91,23 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
         };
         try
         {
-            if (_rows.Count == 0) throw new TabularDataException("No objects came in: pipe in the rows (Import-Csv data.csv | ConvertTo-IsaacDataset -Target column).");
-            var dataset = TabularDatasets.FromTable(TabularTable.FromRecords(_rows), options, new PipelineReporter(this));
+            DatasetDict dataset;
+            if (ParameterSetName == PathSet) dataset = TabularDatasets.FromFile(TableFiles.Existing(this, Path), options, new PipelineReporter(this), _stop.Token);
+            else
+            {
+                if (_rows.RowCount == 0) throw new TabularDataException("No objects came in: pipe in the rows (Import-Csv data.csv | ConvertTo-IsaacDataset -Target column), or read a file with -Path.");
+                dataset = TabularDatasets.FromTable(_rows.ToTable(), options, new PipelineReporter(this));
+            }
             WriteVerbose($"{dataset}; inputs: {dataset.Processor!.Width} ({string.Join(", ", dataset.Processor.Features.Select(f => $"{f.Name}: {f.Kind}{(f.IsEmbedded ? " (embedded)" : "")}"))})");
             WriteObject(dataset);
         }
         catch (TabularDataException e)
         {
             ThrowTerminatingError(new ErrorRecord(e, "InvalidTabularData", ErrorCategory.InvalidData, e.Column ?? Target));
+        }
+        catch (InvalidDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "UnreadableTableFile", ErrorCategory.InvalidData, Path));
         }
         catch (ArgumentOutOfRangeException e)
         {

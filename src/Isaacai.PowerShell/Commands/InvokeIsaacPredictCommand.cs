@@ -8,16 +8,23 @@ using static TorchSharp.torch;
 namespace Isaacai.PowerShell.Commands;
 
 /// <summary>
-/// Invoke-IsaacPredict: each input object comes back with Prediction (and, for classes, Probability and
-/// Probabilities). Rows go through the model's own preprocessing, in batches; a bad row is one error, and
-/// the other rows go on. A tensor of samples gives one prediction object per sample. For a model trained on
-/// images, files (FileInfo objects or paths) give one object per file, with its Path.
+/// Invoke-IsaacPredict: each input row comes back with Prediction (and, for classes, Probability and
+/// Probabilities): a hashtable or PSCustomObject row comes back as a <see cref="PredictedRow"/> with its keys or
+/// properties and the prediction's; any other object as a copy of itself with them added. Rows go through the model's own preprocessing, in batches; a
+/// bad row is one error, and the other rows go on. A tensor of samples gives one prediction object per sample.
+/// For a model trained on images, files (FileInfo objects or paths) give one object per file, with its Path.
+/// With -Path and -OutFile, a CSV, TSV or Parquet file's rows are predicted into a CSV or TSV file, streamed.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict")]
-[OutputType(typeof(PSObject))]
+[Cmdlet(VerbsLifecycle.Invoke, "IsaacPredict", DefaultParameterSetName = ObjectsSet, SupportsShouldProcess = true)]
+// PredictedRow and PSObject for rows and samples; FileInfo, the output file, with -Path and -OutFile.
+[OutputType(typeof(PredictedRow), typeof(PSObject), typeof(FileInfo))]
 public sealed class InvokeIsaacPredictCommand : PSCmdlet
 {
-    private readonly List<(PSObject Input, float[] Row)> _pending = [];
+    private const string ObjectsSet = "Objects", FileSet = "File";
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(PSObject Input, List<KeyValuePair<string, object?>>? Cells, float[] Row)> _pending = [];
+    private Dictionary<string, int>? _featureIndex;
+    private string[]? _classNames;
     private readonly List<string> _pendingFiles = [];
     private Predictor _predictor = null!;
     private Trainer? _trainer;
@@ -26,9 +33,19 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public object Model { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = ObjectsSet)]
     [AllowNull]
     public PSObject? InputObject { get; set; }
+
+    /// <summary>A .csv, .tsv or .parquet file of rows to predict, read a chunk at a time.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>The .csv or .tsv file to write: each input row, then Prediction (and Probability, for classes).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [ValidateNotNullOrEmpty]
+    public string OutFile { get; set; } = "";
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
@@ -51,23 +68,31 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         if (InputObject is null) return;
+        // An array given to -InputObject (or by position) is rows, as the pipeline would give them one by one.
+        if (InputObject.BaseObject is not Tensor && PSValues.Rows(InputObject) is { } rows)
+            foreach (var row in rows) PredictOne(row);
+        else PredictOne(InputObject);
+    }
+
+    private void PredictOne(PSObject input)
+    {
         _row++;
-        if (InputObject.BaseObject is Tensor samples)
+        if (input.BaseObject is Tensor samples)
         {
             Flush();
             FlushFiles(); // what came before goes out before it
             Run(() => { foreach (var prediction in _predictor.Predict(samples, BatchSize)) WriteObject(Shape(new PSObject(), prediction)); }, samples);
             return;
         }
-        if (_predictor.Images is not null && InputObject.BaseObject is DirectoryInfo folder)
+        if (_predictor.Images is not null && input.BaseObject is DirectoryInfo folder)
         {
             WriteError(new ErrorRecord(new ImageFileException(folder.FullName, "is a folder, not an image file; pass its files (Get-ChildItem -File)"),
                 "UnreadableImage", ErrorCategory.ReadError, folder.FullName));
             return;
         }
-        if (_predictor.Images is not null && InputObject.BaseObject is FileInfo or string)
+        if (_predictor.Images is not null && input.BaseObject is FileInfo or string)
         {
-            var path = InputObject.BaseObject is FileInfo file ? file.FullName : SessionState.Path.GetUnresolvedProviderPathFromPSPath((string)InputObject.BaseObject);
+            var path = input.BaseObject is FileInfo file ? file.FullName : SessionState.Path.GetUnresolvedProviderPathFromPSPath((string)input.BaseObject);
             _pendingFiles.Add(path);
             if (_pendingFiles.Count >= BatchSize) FlushFiles();
             return;
@@ -78,34 +103,91 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             Flush();
             FlushFiles(); // the files queued so far still get their predictions
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(_predictor.Images is not null
-                    ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {InputObject.BaseObject.GetType().Name} objects."
+                    ? $"This model was trained on images: pass image files (Get-ChildItem *.jpg, or paths) or tensors of samples, not {input.BaseObject.GetType().Name} objects."
                     : "This model was not trained on a table, so it cannot read objects' properties: pass tensors of samples instead."),
-                "NoPreprocessing", ErrorCategory.InvalidArgument, InputObject));
+                "NoPreprocessing", ErrorCategory.InvalidArgument, input));
             return;
         }
         try
         {
-            var values = new object?[processor.Features.Count];
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = PSValues.Property(InputObject, processor.Features[i].Name, out bool found);
-                if (!found) throw new TabularDataException($"Row {_row} has no property '{processor.Features[i].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}.", processor.Features[i].Name, _row);
-            }
+            var (cells, values) = FeatureValues(input, processor);
             var row = new float[processor.Width];
             processor.EncodeRow(values, _row, row);
-            _pending.Add((InputObject, row));
+            _pending.Add((input, cells, row));
         }
         catch (TabularDataException e)
         {
-            WriteError(new ErrorRecord(e, "InvalidRow", ErrorCategory.InvalidData, InputObject));
+            WriteError(new ErrorRecord(e, "InvalidRow", ErrorCategory.InvalidData, input));
         }
         if (_pending.Count >= BatchSize) Flush();
     }
 
+    /// <summary>
+    /// The row's values of the model's features, in order, read in one pass over its properties; and, for a
+    /// dictionary or a PSCustomObject, all its cells, for the output row. A property that is absent is a
+    /// missing value, as in training: the model's fill value, if it was trained with one.
+    /// </summary>
+    private (List<KeyValuePair<string, object?>>? Cells, object?[] Values) FeatureValues(PSObject input, TabularProcessor processor)
+    {
+        _featureIndex ??= processor.Features.Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.OrdinalIgnoreCase);
+        var values = new object?[processor.Features.Count];
+        var named = new string?[values.Length];
+        // A hashtable's keys or a PSCustomObject's properties go out as a PredictedRow's; any other object is copied.
+        bool keep = input.BaseObject is System.Collections.IDictionary or PSCustomObject;
+        var cells = keep ? new List<KeyValuePair<string, object?>>() : null;
+        foreach (var cell in PSValues.Cells(input))
+        {
+            cells?.Add(cell);
+            if (!_featureIndex.TryGetValue(cell.Key, out int i)) continue;
+            // A case-sensitive dictionary may hold Age and age: taking either would silently drop the other.
+            if (named[i] is { } earlier)
+                throw new TabularDataException($"The keys '{earlier}' and '{cell.Key}' differ only in case; '{processor.Features[i].Name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.", cell.Key, _row);
+            named[i] = cell.Key;
+            values[i] = cell.Value;
+        }
+        for (int i = 0; i < values.Length; i++)
+            if (named[i] is null && processor.Features[i].Fill is null)
+                throw new TabularDataException($"Row {_row} has no property '{processor.Features[i].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}, and was trained with MissingValue {processor.MissingValue}, which fills nothing in.", processor.Features[i].Name, _row);
+        return (cells, values);
+    }
+
     protected override void EndProcessing()
     {
+        if (ParameterSetName == FileSet) PredictFile();
         Flush();
         FlushFiles();
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>-Path into -OutFile: one error for a bad file or row, and then no output file.</summary>
+    private void PredictFile()
+    {
+        var input = TableFiles.Existing(this, Path);
+        var output = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+        if (_predictor.Processor is null)
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("This model was not trained on a table, so it cannot read a file's rows: -Path takes a table file for a model trained on one."),
+                "NoPreprocessing", ErrorCategory.InvalidArgument, input));
+        if (!ShouldProcess(output, $"Write predictions for the rows of {input}")) return;
+        try
+        {
+            long rows = 0;
+            Run(() => rows = TabularFilePredictions.Predict(_predictor, input, output, TabularFilePredictions.DefaultChunkRows, _stop.Token), input);
+            WriteVerbose($"Predicted {rows} rows of {input} into {output}.");
+            WriteObject(new FileInfo(output));
+        }
+        catch (TabularDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidTabularData", ErrorCategory.InvalidData, e.Column ?? input));
+        }
+        catch (InvalidDataException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "UnreadableTableFile", ErrorCategory.InvalidData, input));
+        }
+        catch (IOException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "OutFileNotWritten", ErrorCategory.WriteError, output));
+        }
     }
 
     /// <summary>The queued files' predictions, in order; a file that cannot be read is one error, and the others go on.</summary>
@@ -141,7 +223,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         {
             using var inputs = tensor(data, [batch.Length, width]);
             var predictions = _predictor.Predict(inputs, BatchSize);
-            for (int i = 0; i < batch.Length; i++) WriteObject(Shape(batch[i].Input.Copy(), predictions[i]));
+            for (int i = 0; i < batch.Length; i++)
+                WriteObject(batch[i].Cells is { } cells ? PredictedRow.Of(cells, PredictionCells(predictions[i])) : Shape(batch[i].Input.Copy(), predictions[i]));
         }, batch[0].Input);
     }
 
@@ -166,6 +249,16 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         }
     }
 
+    /// <summary>Prediction, and for classes Probability and Probabilities (one property per class, in class order), as a row's cells.</summary>
+    private (string Name, object? Value)[] PredictionCells(Prediction prediction)
+    {
+        if (prediction.Probabilities is not { } byClass) return [("Prediction", prediction.Value)];
+        _classNames ??= [.. byClass.Keys];
+        var probabilities = new object?[_classNames.Length];
+        for (int c = 0; c < probabilities.Length; c++) probabilities[c] = byClass[_classNames[c]];
+        return [("Prediction", prediction.Value), ("Probability", prediction.Probability), ("Probabilities", new PSObject(new PredictedRow(_classNames, probabilities)))];
+    }
+
     /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>
     private static PSObject Shape(PSObject item, Prediction prediction)
     {
@@ -182,11 +275,14 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     private static void Set(PSObject item, string name, object? value)
     {
-        if (item.Properties[name] is PSNoteProperty existing) existing.Value = value;
-        else
+        switch (item.Properties[name])
         {
-            item.Properties.Remove(name);
-            item.Properties.Add(new PSNoteProperty(name, value));
+            case PSNoteProperty existing: existing.Value = value; break;
+            case null: item.Properties.Add(new PSNoteProperty(name, value)); break;
+            default:
+                item.Properties.Remove(name);
+                item.Properties.Add(new PSNoteProperty(name, value));
+                break;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Isaacai.Data;
@@ -12,8 +13,14 @@ public enum TaskKind { Classification, Regression }
 /// </summary>
 public sealed record TargetSpec
 {
+    /// <summary>The whole-number types that class labels may have, by name, to give predictions back as such.</summary>
+    private static readonly IReadOnlyDictionary<string, Type> LabelTypes = new[]
+    {
+        typeof(long), typeof(int), typeof(short), typeof(sbyte), typeof(byte), typeof(ulong), typeof(uint), typeof(ushort),
+    }.ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+
     [JsonConstructor]
-    public TargetSpec(string name, TaskKind task, IReadOnlyList<string>? classes = null, double mean = 0, double std = 1)
+    public TargetSpec(string name, TaskKind task, IReadOnlyList<string>? classes = null, double mean = 0, double std = 1, string? labelType = null)
     {
         Name = name ?? throw new ArgumentNullException(nameof(name));
         Task = task;
@@ -26,9 +33,23 @@ public sealed record TargetSpec
             throw new ArgumentException($"Target '{name}' needs a finite mean and a positive finite std; got {mean} and {std}.");
         Mean = mean;
         Std = std;
+        if (labelType is not null)
+        {
+            if (task != TaskKind.Classification || !LabelTypes.TryGetValue(labelType, out var type))
+                throw new ArgumentException($"Target '{name}': class labels may be whole numbers ({string.Join(", ", LabelTypes.Keys)}), for classification only; got {labelType} for {task}.", nameof(labelType));
+            foreach (var label in Classes)
+                try { _ = Convert.ChangeType(label, type, CultureInfo.InvariantCulture); }
+                catch (Exception e) when (e is FormatException or OverflowException)
+                {
+                    throw new ArgumentException($"Target '{name}': the class '{label}' is not a {type.Name}, the type of its labels.", nameof(labelType), e);
+                }
+            LabelType = labelType;
+        }
     }
 
-    public static TargetSpec Classification(string name, IReadOnlyList<string> classes) => new(name, TaskKind.Classification, classes);
+    /// <summary>Classes by name; <paramref name="labelType"/>, a whole-number type, gives predictions back as such numbers (5, not "5").</summary>
+    public static TargetSpec Classification(string name, IReadOnlyList<string> classes, Type? labelType = null) =>
+        new(name, TaskKind.Classification, classes, labelType: labelType?.FullName);
 
     /// <summary>A numeric target, learnt as <c>(y − mean) / std</c> and predicted back in its own units.</summary>
     public static TargetSpec Regression(string name, double mean = 0, double std = 1) => new(name, TaskKind.Regression, null, mean, std);
@@ -44,12 +65,23 @@ public sealed record TargetSpec
     public double Mean { get; }
     public double Std { get; }
 
+    /// <summary>
+    /// The .NET type of the class labels as they came in, when they were whole numbers (System.Int64 from JSON, say);
+    /// null for text. A model file from before it was kept has none, and gives class names.
+    /// </summary>
+    public string? LabelType { get; }
+
+    /// <summary>Class <paramref name="index"/> as its label came in: a whole number of <see cref="LabelType"/>, or its name.</summary>
+    public object Label(int index) => LabelType is { } type
+        ? Convert.ChangeType(Classes[index], LabelTypes[type], CultureInfo.InvariantCulture)
+        : Classes[index];
+
     /// <summary>How many outputs a model for this target has: one per class, or one number.</summary>
     [JsonIgnore]
     public int OutputSize => Task == TaskKind.Classification ? Classes.Count : 1;
 
     public bool Equals(TargetSpec? other) => other is not null && Name == other.Name && Task == other.Task
-        && Classes.SequenceEqual(other.Classes) && Mean.Equals(other.Mean) && Std.Equals(other.Std);
+        && Classes.SequenceEqual(other.Classes) && Mean.Equals(other.Mean) && Std.Equals(other.Std) && LabelType == other.LabelType;
 
     public override int GetHashCode() => HashCode.Combine(Name, Task, Classes.Count, Mean, Std);
 

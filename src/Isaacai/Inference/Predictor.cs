@@ -166,7 +166,7 @@ public sealed class Predictor
                 for (int c = 1; c < k; c++) if (row[c] > row[best]) best = c;
                 var byClass = new Dictionary<string, double>(k);
                 for (int c = 0; c < k; c++) byClass[target.Classes[c]] = row[c];
-                return new Prediction(target.Classes[best], best, row[best], byClass);
+                return new Prediction(target.Label(best), best, row[best], byClass);
             }).ToList();
         }
         var values = flat.to_type(ScalarType.Float64).data<double>().ToArray();

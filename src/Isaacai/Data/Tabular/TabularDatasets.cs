@@ -52,11 +52,11 @@ public static class TabularDatasets
         var targetNumbers = NumbersOf(table, target, rows, targetIntent, logger, isTarget: true);
         var task = options.Task ?? (targetNumbers is null ? TaskKind.Classification : InferTask(rows.Select(r => (object?)targetNumbers[r])));
         if (task == TaskKind.Classification) targetNumbers = null;
-        var classes = task == TaskKind.Classification ? SortedClasses(rows.Select(r => TabularValues.Text(table.Rows[r][target]))) : null;
+        var classes = task == TaskKind.Classification ? SortedClasses(rows.Select(r => TabularValues.Text(table[r, target]))) : null;
         if (classes is { Count: < 2 }) throw new TabularDataException($"The target '{targetName}' has only one class ('{classes[0]}'); a classifier needs at least two.", targetName);
 
         var classOf = classes?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
-        var (train, valid) = Split(rows, classOf is null ? null : r => classOf[TabularValues.Text(table.Rows[r][target])], options.ValidFraction, options.Seed);
+        var (train, valid) = Split(rows, classOf is null ? null : r => classOf[TabularValues.Text(table[r, target])], options.ValidFraction, options.Seed);
 
         var fitted = features.Select(c =>
         {
@@ -66,7 +66,7 @@ public static class TabularDatasets
             return FitColumn(table, c, rows, train, options, numbers, dates);
         }).ToList();
         TargetSpec targetSpec;
-        if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes);
+        if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes, LabelTypeOf(table, target, rows));
         else
         {
             var (mean, std) = MeanAndStd(train.Select(r => targetNumbers![r]).ToList());
@@ -78,11 +78,26 @@ public static class TabularDatasets
         TensorDataset Encode(IReadOnlyList<int> split)
         {
             Tensor y = classOf is not null
-                ? tensor(split.Select(r => classOf[TabularValues.Text(table.Rows[r][target])]).ToArray(), [split.Count])
+                ? tensor(split.Select(r => classOf[TabularValues.Text(table[r, target])]).ToArray(), [split.Count])
                 : tensor(split.Select(r => (float)((targetNumbers![r] - targetSpec.Mean) / targetSpec.Std)).ToArray(), [split.Count, 1]);
             return new TensorDataset(processor.Transform(table, split), y);
         }
         return new DatasetDict { ["train"] = Encode(train), ["valid"] = Encode(valid) }.WithProcessor(processor);
+    }
+
+    /// <summary>
+    /// A dataset straight from a CSV, TSV or Parquet file (see <see cref="TabularFile"/>): the same as from the
+    /// same rows given as objects, reading only the target and feature columns, and building no object per row.
+    /// </summary>
+    public static DatasetDict FromFile(string path, TabularOptions options, ILogger? logger = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var columns = new TabularFileColumns
+        {
+            Only = options.Features is null ? null : [options.Target, .. options.Features],
+            Text = [options.Target, .. options.Categories ?? []],
+        };
+        return FromTable(TabularFile.Read(path, columns, cancel), options, logger);
     }
 
     /// <summary>
@@ -137,9 +152,9 @@ public static class TabularDatasets
             distinct.Clear();
             int present = 0, valueLike = 0;
             bool ofValues = false;
-            foreach (var row in table.Rows)
+            for (int r = 0; r < table.RowCount; r++)
             {
-                var value = row[c];
+                var value = table[r, c];
                 if (TabularValues.IsMissing(value)) continue;
                 present++;
                 // Numbers and dates are read as values, never as categories, so they are no IDs. Whether a column holds
@@ -194,11 +209,12 @@ public static class TabularDatasets
     private static double[]? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger, bool isTarget = false)
     {
         var name = table.Columns[column];
-        var numbers = new double[table.Rows.Count];
+        if (table.Numbers(column) is { } held && intent != ColumnIntent.Category && AllFiniteFloats(held, rows)) return held;
+        var numbers = new double[table.RowCount];
         int present = 0, numberLike = 0, firstOther = -1;
         foreach (var r in rows)
         {
-            var value = table.Rows[r][column];
+            var value = table[r, column];
             if (TabularValues.IsMissing(value)) continue;
             present++;
             var reading = TabularValues.Read(value, out numbers[r]);
@@ -210,7 +226,7 @@ public static class TabularDatasets
         {
             if (firstOther >= 0 && looksNumeric)
                 logger.LogWarning("Row {Row}, column '{Column}': {Value} is not a number, yet {Numbers} of the column's {Present} values are; the column is read as categories, as asked.",
-                    firstOther + 1, name, $"'{TabularValues.Text(table.Rows[firstOther][column])}'", present - OtherCount(table, column, rows), present);
+                    firstOther + 1, name, $"'{TabularValues.Text(table[firstOther, column])}'", present - OtherCount(table, column, rows), present);
             return null;
         }
         if (firstOther >= 0)
@@ -221,7 +237,7 @@ public static class TabularDatasets
         foreach (var r in rows)
             if (Math.Abs(numbers[r]) > float.MaxValue)
                 throw new TabularDataException(
-                    $"Row {r + 1}, column '{name}': {TabularValues.Text(table.Rows[r][column])} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}), in which the model computes. Rescale the column (in thousands, say) or leave the row out.",
+                    $"Row {r + 1}, column '{name}': {TabularValues.Text(table[r, column])} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}), in which the model computes. Rescale the column (in thousands, say) or leave the row out.",
                     name, r + 1);
         return numbers;
     }
@@ -233,11 +249,11 @@ public static class TabularDatasets
     /// </summary>
     private static DateTime[]? DatesOf(TabularTable table, int column, List<int> rows)
     {
-        var dates = new DateTime[table.Rows.Count];
+        var dates = new DateTime[table.RowCount];
         int present = 0, count = 0, firstOther = -1;
         foreach (var r in rows)
         {
-            var value = table.Rows[r][column];
+            var value = table[r, column];
             if (TabularValues.IsMissing(value)) continue;
             present++;
             if (TabularDates.TryDate(value, out dates[r])) count++;
@@ -247,18 +263,26 @@ public static class TabularDatasets
         if (firstOther < 0) return dates;
         var name = table.Columns[column];
         throw new TabularDataException(
-            $"Row {firstOther + 1}, column '{name}': '{TabularValues.Text(table.Rows[firstOther][column])}' is not a date (ISO 8601 such as 2021-03-04, or a month name such as Jun 12 1998), yet {count} of the column's {present} values are. Correct the value, or name the column in -Category (Categories in C#) to read it as categories.",
+            $"Row {firstOther + 1}, column '{name}': '{TabularValues.Text(table[firstOther, column])}' is not a date (ISO 8601 such as 2021-03-04, or a month name such as Jun 12 1998), yet {count} of the column's {present} values are. Correct the value, or name the column in -Category (Categories in C#) to read it as categories.",
             name, firstOther + 1);
     }
 
+    /// <summary>Whether a column held as numbers needs no check cell by cell: every kept row's value is missing or a finite float32.</summary>
+    private static bool AllFiniteFloats(double[] numbers, List<int> rows)
+    {
+        foreach (var r in rows)
+            if (!double.IsNaN(numbers[r]) && !(Math.Abs(numbers[r]) <= float.MaxValue)) return false;
+        return true;
+    }
+
     private static int OtherCount(TabularTable table, int column, List<int> rows) =>
-        rows.Count(r => !TabularValues.IsMissing(table.Rows[r][column]) && TabularValues.Read(table.Rows[r][column], out _) != CellReading.Number);
+        rows.Count(r => !TabularValues.IsMissing(table[r, column]) && TabularValues.Read(table[r, column], out _) != CellReading.Number);
 
     /// <summary>One error for a value that is not a number in a column of numbers: what it is, where, and what would be valid.</summary>
     private static TabularDataException NotANumber(TabularTable table, int column, int row, int numbers, int present, ColumnIntent intent, bool isTarget)
     {
         var name = table.Columns[column];
-        var value = table.Rows[row][column];
+        var value = table[row, column];
         var text = TabularValues.Text(value);
         var what = TabularValues.Read(value, out _) switch
         {
@@ -277,15 +301,15 @@ public static class TabularDatasets
     {
         var checkedColumns = features.Append(target).ToList();
         var missingByColumn = checkedColumns.ToDictionary(c => c, _ => 0);
-        var keep = new List<int>(table.Rows.Count);
+        var keep = new List<int>(table.RowCount);
         (int Row, int Column)? first = null;
         int affected = 0, targetMissing = 0;
-        for (int r = 0; r < table.Rows.Count; r++)
+        for (int r = 0; r < table.RowCount; r++)
         {
             bool any = false;
             foreach (var c in checkedColumns)
-                if (TabularValues.IsMissing(table.Rows[r][c])) { missingByColumn[c]++; any = true; first ??= (r, c); }
-            bool noTarget = TabularValues.IsMissing(table.Rows[r][target]);
+                if (table.IsMissing(r, c)) { missingByColumn[c]++; any = true; first ??= (r, c); }
+            bool noTarget = table.IsMissing(r, target);
             if (any) affected++;
             if (noTarget) targetMissing++;
             if (policy == MissingValuePolicy.Drop ? !any : !noTarget) keep.Add(r);
@@ -295,17 +319,30 @@ public static class TabularDatasets
         if (policy == MissingValuePolicy.Error)
             throw new TabularDataException(
                 $"Row {first!.Value.Row + 1} has no value for '{table.Columns[first.Value.Column]}' (null, blank or {string.Join("/", TabularValues.MissingTexts)}); " +
-                $"{affected} of {table.Rows.Count} rows have missing values, in: {where}. Use MissingValue Drop to leave those rows out, or Mean or Mode to fill them in.",
+                $"{affected} of {table.RowCount} rows have missing values, in: {where}. Use MissingValue Drop to leave those rows out, or Mean or Mode to fill them in.",
                 table.Columns[first.Value.Column], first.Value.Row + 1);
         if (policy == MissingValuePolicy.Drop)
-            logger.LogWarning("Left out {Dropped} of {Rows} rows with missing values (in {Where}).", table.Rows.Count - keep.Count, table.Rows.Count, where);
+            logger.LogWarning("Left out {Dropped} of {Rows} rows with missing values (in {Where}).", table.RowCount - keep.Count, table.RowCount, where);
         else
         {
             if (targetMissing > 0)
-                logger.LogWarning("Left out {Dropped} of {Rows} rows that have no '{Target}': a target is never filled in.", targetMissing, table.Rows.Count, table.Columns[target]);
+                logger.LogWarning("Left out {Dropped} of {Rows} rows that have no '{Target}': a target is never filled in.", targetMissing, table.RowCount, table.Columns[target]);
             logger.LogInformation("Filling in missing values by {Policy} (missing per column: {Where}).", policy, where);
         }
         return keep;
+    }
+
+    /// <summary>The type of the target's values when every present one is a whole number of one type (Int64 from JSON, say), so predictions come back as such; null otherwise.</summary>
+    private static Type? LabelTypeOf(TabularTable table, int target, List<int> rows)
+    {
+        Type? type = null;
+        foreach (var r in rows)
+        {
+            var value = table[r, target];
+            if (value is not (long or int or short or sbyte or byte or ulong or uint or ushort) || (type is not null && value.GetType() != type)) return null;
+            type = value.GetType();
+        }
+        return type;
     }
 
     /// <summary>Numbers in numeric order when every class is a number (2 before 10), else in ordinal order.</summary>
@@ -330,7 +367,7 @@ public static class TabularDatasets
     {
         var name = table.Columns[column];
         var policy = options.MissingValue;
-        var present = train.Where(r => !TabularValues.IsMissing(table.Rows[r][column])).ToList();
+        var present = train.Where(r => !table.IsMissing(r, column)).ToList();
         if (numbers is not null || dates is not null)
             if (present.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
         if (numbers is not null)
@@ -362,7 +399,7 @@ public static class TabularDatasets
             return new FeatureColumn(name, FeatureKind.Date, 0, 1, [], fill, DateParts: parts);
         }
         // Categories are a vocabulary, not a statistic: take them from every row, so a valid row never meets an unknown one.
-        var categories = SortedClasses(rows.Select(r => table.Rows[r][column]).Where(v => !TabularValues.IsMissing(v)).Select(TabularValues.Text));
+        var categories = SortedClasses(rows.Select(r => table[r, column]).Where(v => !TabularValues.IsMissing(v)).Select(TabularValues.Text));
         var encoding = options.CategoryEncoding switch
         {
             CategoryEncoding.Auto => categories.Count > TabularOptions.AutoOneHotLevels ? CategoryEncoding.Embedding : CategoryEncoding.OneHot,
@@ -378,7 +415,7 @@ public static class TabularDatasets
             throw new TabularDataException(
                 $"The column '{name}' has {categories.Count} categories{asAnId}; an embedded category column takes at most {MaxEmbeddingCategories}. " +
                 "Leave the column out (name the features to use), or group its values into fewer categories.", name);
-        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(r => TabularValues.Text(table.Rows[r][column]))) : null;
+        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(r => TabularValues.Text(table[r, column]))) : null;
         return new FeatureColumn(name, FeatureKind.Category, 0, 1, categories, mode, encoding, options.UnknownCategory == UnknownCategoryPolicy.Slot);
     }
 

@@ -192,12 +192,13 @@ public sealed class TabularProcessor
 
     /// <summary>
     /// The rows of <paramref name="table"/> encoded (all of them, or those at <paramref name="rows"/>):
-    /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, from 1.
+    /// float32 [rows, <see cref="Width"/>]. Errors name rows by their place in the table, counting from
+    /// <paramref name="firstRow"/> (a chunk of a longer file starts further on).
     /// </summary>
-    public Tensor Transform(TabularTable table, IReadOnlyList<int>? rows = null)
+    public Tensor Transform(TabularTable table, IReadOnlyList<int>? rows = null, long firstRow = 1)
     {
         var columns = ColumnsOf(table);
-        rows ??= Enumerable.Range(0, table.Rows.Count).ToArray();
+        rows ??= Enumerable.Range(0, table.RowCount).ToArray();
         // Encoded a chunk of rows at a time straight into torch's own (aligned) memory: the table is held once,
         // not as a managed array and then its copy, and the same rows always meet the same kernels, bit for bit.
         var encoded = empty([rows.Count, Width]);
@@ -211,8 +212,8 @@ public sealed class TabularProcessor
             for (int r = 0; r < count; r++)
             {
                 int row = rows[start + r];
-                for (int i = 0; i < columns.Length; i++) values[i] = table.Rows[row][columns[i]];
-                EncodeRow(values, row + 1, chunk.AsSpan(r * Width, Width));
+                for (int i = 0; i < columns.Length; i++) values[i] = table[row, columns[i]];
+                EncodeRow(values, row + firstRow, chunk.AsSpan(r * Width, Width));
             }
             access.CopyFrom(chunk.AsSpan(0, count * Width), 0, (long)start * Width);
         }

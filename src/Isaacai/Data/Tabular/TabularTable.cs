@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Isaacai.Data.Tabular;
 
 /// <summary>
@@ -9,26 +7,93 @@ namespace Isaacai.Data.Tabular;
 public sealed class TabularTable
 {
     private readonly Dictionary<string, int> _index;
+    private readonly IReadOnlyList<object?[]>? _rows;
+    /// <summary>A table read from a file, by column: double[] (NaN where a value is missing) or object?[].</summary>
+    private readonly Array[]? _columns;
 
     public TabularTable(IReadOnlyList<string> columns, IReadOnlyList<object?[]> rows)
     {
-        ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(rows);
-        _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < columns.Count; i++)
-            if (!_index.TryAdd(columns[i], i))
-                throw new ArgumentException(columns[_index[columns[i]]] == columns[i]
-                    ? $"The column '{columns[i]}' appears twice; column names must be unique."
-                    : DifferOnlyInCase(columns[_index[columns[i]]], columns[i]), nameof(columns));
+        _index = IndexColumns(columns);
         for (int r = 0; r < rows.Count; r++)
             if (rows[r].Length != columns.Count)
                 throw new ArgumentException($"Row {r + 1} has {rows[r].Length} values; the table has {columns.Count} columns ({string.Join(", ", columns)}).", nameof(rows));
         Columns = columns;
-        Rows = rows;
+        _rows = rows;
+        RowCount = rows.Count;
+    }
+
+    /// <summary>
+    /// A table held by column, as a file reader builds it: each column a double[] of numbers (NaN for a missing
+    /// value), which costs no object per cell, or an object?[] of values as read (text, booleans, dates).
+    /// </summary>
+    internal TabularTable(IReadOnlyList<string> columns, Array[] data, int rowCount)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        _index = IndexColumns(columns);
+        if (data.Length != columns.Count || data.Any(c => c is not (double[] or object?[]) || c.Length != rowCount))
+            throw new ArgumentException($"Expected {columns.Count} columns of {rowCount} values, each double[] or object?[].", nameof(data));
+        Columns = columns;
+        _columns = data;
+        RowCount = rowCount;
+    }
+
+    private static Dictionary<string, int> IndexColumns(IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < columns.Count; i++)
+            if (!index.TryAdd(columns[i], i))
+                throw new ArgumentException(columns[index[columns[i]]] == columns[i]
+                    ? $"The column '{columns[i]}' appears twice; column names must be unique."
+                    : DifferOnlyInCase(columns[index[columns[i]]], columns[i]), nameof(columns));
+        return index;
     }
 
     public IReadOnlyList<string> Columns { get; }
-    public IReadOnlyList<object?[]> Rows { get; }
+
+    public int RowCount { get; }
+
+    /// <summary>The rows, each an array of its values; a table held by column makes each row's array when it is asked for.</summary>
+    public IReadOnlyList<object?[]> Rows => _rows ?? new RowsOfColumns(this);
+
+    /// <summary>One cell: a number, text, another value, or null where it is missing.</summary>
+    public object? this[int row, int column] => _rows is not null ? _rows[row][column]
+        : _columns![column] is double[] numbers ? (double.IsNaN(numbers[row]) ? null : numbers[row])
+        : ((object?[])_columns[column])[row];
+
+    /// <summary>Whether a cell is missing (see <see cref="TabularValues.IsMissing"/>), without boxing a number.</summary>
+    public bool IsMissing(int row, int column) =>
+        _columns?[column] is double[] numbers ? double.IsNaN(numbers[row]) : TabularValues.IsMissing(this[row, column]);
+
+    /// <summary>
+    /// The column's numbers by row (NaN where missing) when the table holds it as numbers, as a file reader does
+    /// when every present value is a finite number; null otherwise. The caller must not change it.
+    /// </summary>
+    public double[]? Numbers(int column) => _columns?[column] as double[];
+
+    private sealed class RowsOfColumns(TabularTable table) : IReadOnlyList<object?[]>
+    {
+        public object?[] this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)table.RowCount, nameof(index));
+                var row = new object?[table.Columns.Count];
+                for (int c = 0; c < row.Length; c++) row[c] = table[index, c];
+                return row;
+            }
+        }
+
+        public int Count => table.RowCount;
+
+        public IEnumerator<object?[]> GetEnumerator()
+        {
+            for (int r = 0; r < table.RowCount; r++) yield return this[r];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>The position of a column, ignoring case; -1 if there is none.</summary>
     public int IndexOf(string column) => _index.GetValueOrDefault(column, -1);
@@ -40,85 +105,61 @@ public sealed class TabularTable
     /// </summary>
     public static TabularTable FromRecords(IEnumerable<IReadOnlyDictionary<string, object?>> records)
     {
-        var columns = new List<string>();
-        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var list = records.ToList();
-        var inRecord = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var record in list)
+        var builder = new Builder();
+        foreach (var record in records) builder.Add(record);
+        return builder.ToTable();
+    }
+
+    /// <summary>Gathers rows one at a time, as name → value pairs, with the columns of <see cref="FromRecords"/>.</summary>
+    public sealed class Builder
+    {
+        private readonly List<string> _columns = [];
+        private readonly Dictionary<string, int> _index = new(StringComparer.OrdinalIgnoreCase);
+        private readonly List<object?[]> _rows = [];
+        private string?[] _namedInRow = [];
+
+        public int RowCount => _rows.Count;
+
+        public void Add(IEnumerable<KeyValuePair<string, object?>> record)
         {
+            ArgumentNullException.ThrowIfNull(record);
+            var row = new object?[_columns.Count];
             // Two records may spell a column differently (PowerShell's property names ignore case), but one record
             // with Age and age (a case-sensitive dictionary) holds two values: merging them would silently drop one.
-            inRecord.Clear();
-            foreach (var name in record.Keys)
+            Array.Clear(_namedInRow);
+            foreach (var (name, value) in record)
             {
-                if (!inRecord.TryAdd(name, name)) throw new TabularDataException(DifferOnlyInCase(inRecord[name], name), name);
-                if (seen.TryAdd(name, columns.Count)) columns.Add(name);
+                if (!_index.TryGetValue(name, out int column))
+                {
+                    _index.Add(name, column = _columns.Count);
+                    _columns.Add(name);
+                }
+                if (column >= row.Length) Array.Resize(ref row, _columns.Count);
+                if (column >= _namedInRow.Length) Array.Resize(ref _namedInRow, Math.Max(_columns.Count, 2 * _namedInRow.Length));
+                if (_namedInRow[column] is { } earlier) throw new TabularDataException(DifferOnlyInCase(earlier, name), name);
+                _namedInRow[column] = name;
+                row[column] = value;
             }
+            _rows.Add(row);
         }
-        var rows = list.Select(record =>
+
+        /// <summary>The table of the rows so far; a row that lacks a later column has null there.</summary>
+        public TabularTable ToTable()
         {
-            var row = new object?[columns.Count];
-            foreach (var (name, value) in record) row[seen[name]] = value;
-            return row;
-        }).ToList();
-        return new TabularTable(columns, rows);
+            for (int r = 0; r < _rows.Count; r++)
+                if (_rows[r].Length < _columns.Count)
+                {
+                    var row = _rows[r];
+                    Array.Resize(ref row, _columns.Count);
+                    _rows[r] = row;
+                }
+            return new TabularTable(_columns.ToArray(), _rows);
+        }
     }
 
     private static string DifferOnlyInCase(string first, string second) =>
         $"The columns '{first}' and '{second}' differ only in case; columns are matched ignoring case, so they would be one. Rename one of them.";
 
     /// <summary>Reads a CSV file with a header row (RFC 4180: commas, double quotes, CR LF or LF). Every value stays a string.</summary>
-    public static TabularTable ReadCsv(string path)
-    {
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var records = ParseCsv(reader, path).ToList();
-        if (records.Count == 0) throw new InvalidDataException($"{path}: the file is empty; a CSV file needs a header row.");
-        var header = records[0].Fields;
-        var rows = new List<object?[]>(records.Count - 1);
-        foreach (var (line, fields) in records.Skip(1))
-        {
-            if (fields.Length == 1 && fields[0].Length == 0) continue; // a blank line
-            if (fields.Length != header.Length)
-                throw new InvalidDataException($"{path}: line {line} has {fields.Length} fields; the header has {header.Length}.");
-            rows.Add(fields);
-        }
-        return new TabularTable(header, rows);
-    }
-
-    /// <summary>The records, each with the line it starts on (a quoted field may hold line breaks).</summary>
-    private static IEnumerable<(int Line, string[] Fields)> ParseCsv(TextReader reader, string source)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false, any = false;
-        int c, line = 1, start = 1;
-        while ((c = reader.Read()) >= 0)
-        {
-            any = true;
-            if (quoted)
-            {
-                if (c == '"')
-                {
-                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                    else quoted = false;
-                }
-                else { if (c == '\n') line++; field.Append((char)c); }
-                continue;
-            }
-            switch (c)
-            {
-                case '"' when field.Length == 0: quoted = true; break;
-                case ',': fields.Add(field.ToString()); field.Clear(); break;
-                case '\r' when reader.Peek() == '\n': break;
-                case '\n':
-                    fields.Add(field.ToString()); field.Clear();
-                    yield return (start, fields.ToArray());
-                    fields.Clear(); any = false; start = ++line;
-                    break;
-                default: field.Append((char)c); break;
-            }
-        }
-        if (quoted) throw new InvalidDataException($"{source}: a quoted field opened before line {line} is never closed.");
-        if (any) { fields.Add(field.ToString()); yield return (start, fields.ToArray()); }
-    }
+    public static TabularTable ReadCsv(string path) => TabularFile.Read(path, new TabularFileColumns { AllText = true });
 }

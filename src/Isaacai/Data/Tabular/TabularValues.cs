@@ -8,14 +8,27 @@ public static class TabularValues
     /// <summary>Texts that stand for a missing value (besides null and blanks), as R and pandas write them.</summary>
     public static readonly IReadOnlyList<string> MissingTexts = ["NA", "N/A", "NaN"];
 
+    private static readonly int LongestMissingText = MissingTexts.Max(m => m.Length);
+
     public static bool IsMissing(object? value) => value switch
     {
         null or DBNull => true,
-        string s => string.IsNullOrWhiteSpace(s) || MissingTexts.Any(m => string.Equals(s.Trim(), m, StringComparison.OrdinalIgnoreCase)),
+        string s => IsMissingText(s),
         double d => double.IsNaN(d),
         float f => float.IsNaN(f),
         _ => false,
     };
+
+    /// <summary>Whether text stands for a missing value: blank, or one of <see cref="MissingTexts"/> (ignoring case and surrounding blanks).</summary>
+    public static bool IsMissingText(ReadOnlySpan<char> text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.IsEmpty) return true;
+        if (trimmed.Length > LongestMissingText) return false; // the common case, a value
+        foreach (var missing in MissingTexts)
+            if (trimmed.Equals(missing, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
 
     /// <summary>A number, from a numeric type or from text in the invariant culture (<c>1.5</c>, <c>-2e3</c>), as Import-Csv gives them.</summary>
     public static bool TryNumber(object? value, out double number)

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text;
+using Isaacai.Data;
+using Isaacai.Data.Tabular;
+using Isaacai.IO;
+using nietras.SeparatedValues;
+using Parquet;
+using Parquet.Schema;
+
+namespace Isaacai.Inference;
+
+/// <summary>
+/// Predictions for every row of a CSV, TSV or Parquet file, written to a CSV or TSV file: each input row as it
+/// was, then Prediction (and, for classes, Probability). Rows are read, encoded and predicted a chunk at a time,
+/// so memory stays the same whatever the file's length. A bad row is one error naming the file and line, and the
+/// output file is then not written at all (nor is an existing one touched).
+/// </summary>
+public static class TabularFilePredictions
+{
+    public const int DefaultChunkRows = 8192;
+
+    /// <summary>Predicts <paramref name="input"/> into <paramref name="output"/>; returns how many rows were predicted.</summary>
+    public static long Predict(Predictor predictor, string input, string output, int chunkRows = DefaultChunkRows, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        var processor = predictor.Processor ?? throw new InvalidOperationException("This model was not trained on a table, so it cannot read a table's rows.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
+        var outputKind = Path.GetExtension(output).ToLowerInvariant();
+        if (outputKind is not (".csv" or ".tsv"))
+            throw new InvalidDataException($"{output}: predictions are written to a .csv or .tsv file; '{outputKind}' is neither.");
+        char separator = outputKind == ".tsv" ? '\t' : ',';
+        long rows = 0;
+        AtomicFile.Write(output, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            var sink = new PredictionWriter(writer, separator, processor.Target);
+            rows = TabularFile.IsParquet(input)
+                ? FromParquet(predictor, processor, input, sink, cancel)
+                : FromSeparated(predictor, processor, input, sink, separator, chunkRows, cancel);
+        });
+        return rows;
+    }
+
+    /// <summary>Where each feature is in the file's columns; -1 for one the file lacks, which is a missing value if the model fills one in.</summary>
+    private static int[] FeaturePlaces(TabularProcessor processor, IReadOnlyList<string> header, string path)
+    {
+        var places = new int[processor.Features.Count];
+        for (int i = 0; i < places.Length; i++)
+        {
+            var feature = processor.Features[i];
+            places[i] = Enumerable.Range(0, header.Count).FirstOrDefault(c => string.Equals(header[c], feature.Name, StringComparison.OrdinalIgnoreCase), -1);
+            if (places[i] < 0 && feature.Fill is null)
+                throw new TabularDataException($"{path}: there is no column '{feature.Name}'; this model needs {string.Join(", ", processor.FeatureNames)}, and was trained with MissingValue {processor.MissingValue}, which fills nothing in. The file's columns are: {string.Join(", ", header)}.", feature.Name);
+        }
+        foreach (var name in PredictionWriter.Columns(processor.Target))
+            if (header.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{path}: the file already has a column '{name}', which the predictions would write; rename it.");
+        return places;
+    }
+
+    private static long FromSeparated(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, char separator, int chunkRows, CancellationToken cancel)
+    {
+        using var reader = TabularFile.OpenSeparated(path);
+        var header = TabularFile.HeaderOf(reader, path);
+        var places = FeaturePlaces(processor, header, path);
+        bool sameSeparator = separator == TabularFile.SeparatorOf(path);
+        sink.WriteHeader(header);
+        var raw = new string[chunkRows];
+        var lines = new int[chunkRows];
+        var modes = processor.Features.Select(f => f.Kind == FeatureKind.Numeric ? TabularFile.CellMode.NumbersOrText : TabularFile.CellMode.Text).ToArray();
+        TabularFile.ColumnBuilder[] NewColumns() => modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray();
+        var columns = NewColumns();
+        long done = 0;
+        int count = 0;
+        string[]? fields = sameSeparator ? null : new string[header.Length];
+        foreach (var row in reader)
+        {
+            if (!TabularFile.CheckWidth(row, header, path)) continue;
+            for (int i = 0; i < places.Length; i++)
+                if (places[i] >= 0) columns[i].Add(count, row[places[i]].Span, path, row.LineNumberFrom, header[places[i]]);
+            if (sameSeparator) raw[count] = row.Span.ToString();
+            else
+            {
+                for (int c = 0; c < fields!.Length; c++) fields[c] = TabularFile.Unquote(row[c].Span, path, row.LineNumberFrom, $"column '{header[c]}'");
+                raw[count] = sink.Join(fields);
+            }
+            lines[count++] = row.LineNumberFrom;
+            if (count == chunkRows)
+            {
+                done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
+                columns = NewColumns();
+                count = 0;
+            }
+        }
+        if (count > 0) done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
+        return done;
+    }
+
+    private static long FromParquet(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, CancellationToken cancel)
+    {
+        var parquet = TabularFile.OpenParquet(path, cancel);
+        try
+        {
+            var fields = TabularFile.ParquetFields(parquet, path);
+            var header = fields.Select(f => f.Name).ToArray();
+            var places = FeaturePlaces(processor, header, path);
+            sink.WriteHeader(header);
+            long done = 0;
+            for (int g = 0; g < parquet.RowGroupCount; g++)
+            {
+                using var group = parquet.OpenRowGroupReader(g);
+                int count = checked((int)group.RowCount);
+                var values = fields.Select(field =>
+                {
+                    var column = new object?[count];
+                    TabularFile.ReadParquetColumn(group, field, column, 0, path, cancel);
+                    return column;
+                }).ToArray();
+                var raw = new string[count];
+                var cells = new string[fields.Length];
+                for (int r = 0; r < count; r++)
+                {
+                    for (int c = 0; c < cells.Length; c++) cells[c] = values[c][r] is null ? "" : TabularValues.Text(values[c][r]);
+                    raw[r] = sink.Join(cells);
+                }
+                var columns = places.Select((p, i) => p >= 0 ? (Array)values[p] : new object?[count]).ToArray();
+                done += PredictChunk(predictor, processor, columns, count, done, raw, null, path, sink, cancel);
+            }
+            return done;
+        }
+        finally { parquet.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    private static long PredictChunk(Predictor predictor, TabularProcessor processor, TabularFile.ColumnBuilder[] columns, int count, long before,
+        string[] raw, int[] lines, string path, PredictionWriter sink, CancellationToken cancel) =>
+        PredictChunk(predictor, processor, columns.Select(c => c.ToArray(count)).ToArray(), count, before, raw, lines, path, sink, cancel);
+
+    /// <summary>Encodes, predicts and writes one chunk; an encoding error names the file and the row's line.</summary>
+    private static long PredictChunk(Predictor predictor, TabularProcessor processor, Array[] columns, int count, long before,
+        string[] raw, int[]? lines, string path, PredictionWriter sink, CancellationToken cancel)
+    {
+        cancel.ThrowIfCancellationRequested();
+        var table = new TabularTable(processor.FeatureNames.ToArray(), columns, count);
+        IReadOnlyList<Prediction> predictions;
+        try
+        {
+            using var inputs = processor.Transform(table, null, before + 1);
+            predictions = predictor.Predict(inputs, Predictor.DefaultBatchSize);
+        }
+        catch (TabularDataException e) when (e.Row is { } row)
+        {
+            var where = lines is null ? $"row {row}" : $"line {lines[row - before - 1]}";
+            throw new InvalidDataException($"{path}, {where}: {e.Message}", e);
+        }
+        for (int r = 0; r < count; r++) sink.WriteRow(raw[r], predictions[r]);
+        return count;
+    }
+
+    /// <summary>Writes the output file: the input's columns as they were, then the prediction's.</summary>
+    private sealed class PredictionWriter(TextWriter writer, char separator, TargetSpec target)
+    {
+        private readonly StringBuilder _line = new();
+
+        public static IEnumerable<string> Columns(TargetSpec target) =>
+            target.Task == TaskKind.Classification ? ["Prediction", "Probability"] : ["Prediction"];
+
+        public void WriteHeader(IReadOnlyList<string> header) => writer.WriteLine(Join([.. header, .. Columns(target)]));
+
+        public void WriteRow(string raw, Prediction prediction)
+        {
+            _line.Clear().Append(raw).Append(separator);
+            AppendField(_line, prediction.Value is double number ? number.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(prediction.Value, CultureInfo.InvariantCulture) ?? "");
+            if (prediction.Probability is { } p) _line.Append(separator).Append(p.ToString("R", CultureInfo.InvariantCulture));
+            writer.WriteLine(_line);
+        }
+
+        /// <summary>Fields joined by the separator, each quoted where RFC 4180 needs it.</summary>
+        public string Join(IReadOnlyList<string> fields)
+        {
+            var line = new StringBuilder();
+            for (int i = 0; i < fields.Count; i++)
+            {
+                if (i > 0) line.Append(separator);
+                AppendField(line, fields[i]);
+            }
+            return line.ToString();
+        }
+
+        private void AppendField(StringBuilder line, string field)
+        {
+            if (field.AsSpan().IndexOfAny([separator, '"', '\n', '\r']) < 0) { line.Append(field); return; }
+            line.Append('"').Append(field.Replace("\"", "\"\"")).Append('"');
+        }
+    }
+}
