@@ -36,6 +36,8 @@ internal static class StepCostBench
         output.WriteLine("| --- | " + string.Join(" | ", optimizers.Select(_ => "---:")) + " |");
         foreach (var phase in Phases)
             output.WriteLine($"| {phase} | " + string.Join(" | ", optimizers.Select(o => $"{Median(calls[o][phase]):F1}")) + " |");
+        // A median hides a heavy tail: the mean of a whole batch says whether some batches cost far more.
+        output.WriteLine("| whole batch, mean | " + string.Join(" | ", optimizers.Select(o => $"{calls[o]["whole batch"].Average():F1}")) + " |");
     }
 
     private static void Fit(DatasetDict data, Func<nn.Module<Tensor, Tensor>> makeModel, string optimizer, Dictionary<string, List<double>>? calls)

@@ -20,7 +20,7 @@ public class EquivalenceTests
         Isaac.SetSeed(3);
         using var byHand = new SimpleNet(4, 16, 3);
         using (var loss = nn.CrossEntropyLoss())
-        using (var opt = new Optimization.Adam(byHand.parameters(), 0.01))
+        using (var opt = optim.Adam(byHand.parameters(), 0.01))
         using (var permutation = randperm(50))
         {
             byHand.train();

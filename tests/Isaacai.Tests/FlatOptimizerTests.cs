@@ -8,8 +8,9 @@ namespace Isaacai.Tests;
 
 /// <summary>
 /// The optimizers of Optimization/ against TorchSharp's own: the same model, data and settings, many steps, and the
-/// weights compared. SGD runs TorchSharp's operations on whole groups; Adam folds its bias correction into epsilon
-/// and the step size, one pass fewer: the same update up to float rounding, which the tolerance allows.
+/// weights compared. They run the same operations on the same values (whole groups instead of one tensor at a
+/// time), so the weights are expected to stay bit-equal; the tests allow float rounding in case a vectorised kernel
+/// splits a flat buffer differently from separate tensors.
 /// </summary>
 public class FlatOptimizerTests
 {

@@ -3,13 +3,13 @@ using static TorchSharp.torch;
 namespace Isaacai.Optimization;
 
 /// <summary>
-/// TorchSharp's Adam and AdamW update, in fewer passes over memory, on any matching weights, gradient and moments:
+/// TorchSharp's Adam and AdamW update, operation for operation, on any matching weights, gradient and moments:
 /// a whole flat group at once or one parameter tensor. One per optimizer, holding the scalars its steps reuse.
 /// </summary>
 internal sealed class AdamUpdate(bool decoupledWeightDecay) : IDisposable
 {
-    private readonly CachedScalar _beta1 = new(), _oneMinusBeta1 = new(), _beta2 = new(), _oneMinusBeta2 = new(), _eps = new(), _weightDecay = new(),
-                                  _decayFactor = new(), _stepSize = new();
+    private readonly CachedScalar _beta1 = new(), _oneMinusBeta1 = new(), _beta2 = new(), _oneMinusBeta2 = new(), _eps = new(),
+                                  _weightDecay = new(), _decayFactor = new(), _biasCorrection2Root = new(), _stepSize = new();
 
     /// <summary>
     /// One update at step <paramref name="step"/> (counted from 1): AdamW's decay of the weights when the weight decay
@@ -25,9 +25,6 @@ internal sealed class AdamUpdate(bool decoupledWeightDecay) : IDisposable
         grad = decayed ?? grad;
         if (decoupledWeightDecay && s.WeightDecay != 0) weights.mul_(_decayFactor.Of(1 - s.Lr * s.WeightDecay)); // × 1 would change nothing
 
-        // The bias correction of the second moment is folded into epsilon and the step size
-        // (w -= lr/bc1 · m/(√v/√bc2 + ε) = lr·√bc2/bc1 · m/(√v + ε·√bc2)): one pass over the group fewer than
-        // TorchSharp's operations, the same update up to float rounding.
         expAvg.mul_(_beta1.Of(s.Beta1)).add_(grad, alpha: _oneMinusBeta1.Of(1 - s.Beta1));
         expAvgSq.mul_(_beta2.Of(s.Beta2)).addcmul_(grad, grad, value: _oneMinusBeta2.Of(1 - s.Beta2));
         var second = expAvgSq;
@@ -37,15 +34,14 @@ internal sealed class AdamUpdate(bool decoupledWeightDecay) : IDisposable
             maxExpAvgSq.copy_(larger);
             second = maxExpAvgSq;
         }
-        double correctionRoot = Math.Sqrt(biasCorrection2);
         using var denominator = second.sqrt();
-        denominator.add_(_eps.Of(s.Eps * correctionRoot));
-        weights.addcdiv_(expAvg, denominator, value: _stepSize.Of(-(s.Lr * correctionRoot / biasCorrection1)));
+        denominator.div_(_biasCorrection2Root.Of(Math.Sqrt(biasCorrection2))).add_(_eps.Of(s.Eps));
+        weights.addcdiv_(expAvg, denominator, value: _stepSize.Of(-(s.Lr / biasCorrection1)));
     }
 
     public void Dispose()
     {
-        foreach (var scalar in new[] { _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _eps, _weightDecay, _decayFactor, _stepSize })
+        foreach (var scalar in new[] { _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _eps, _weightDecay, _decayFactor, _biasCorrection2Root, _stepSize })
             scalar.Dispose();
     }
 }
