@@ -25,11 +25,11 @@ $data = [Isaacai.Data.FashionMnist]::Load()
 $trainSamples = $data['train'].Count
 
 function Measure-Seconds([scriptblock] $Work) { $clock = [Diagnostics.Stopwatch]::StartNew(); & $Work | Out-Null; $clock.Elapsed.TotalSeconds }
-function Invoke-Cmdlet {
+function New-Trainer([string] $Optimizer = 'Adam') {
     Set-IsaacSeed 1
-    $trainer = New-IsaacTrainer -DataLoaders (New-IsaacDataLoaders $data -BatchSize 64) -Model (New-IsaacSimpleNet 784 64 10) -LossFunction CrossEntropy -Optimizer Adam -LearningRate 1e-3
-    Measure-Seconds { Invoke-IsaacFit $trainer -Epochs $Epochs }
+    New-IsaacTrainer -DataLoaders (New-IsaacDataLoaders $data -BatchSize 64) -Model (New-IsaacSimpleNet 784 64 10) -LossFunction CrossEntropy -Optimizer $Optimizer -LearningRate 1e-3
 }
+function Invoke-Cmdlet { $trainer = New-Trainer; Measure-Seconds { Invoke-IsaacFit $trainer -Epochs $Epochs } }
 function Invoke-Hand {
     Set-IsaacSeed 1
     $model = New-IsaacSimpleNet 784 64 10
@@ -55,4 +55,7 @@ Write-Host ("SimpleNet job (Fashion-MNIST, {0} epoch(s) + valid, batch 64, Adam,
     $Epochs, (Median $cmdlet), (Median $hand), (Median $ratios), $Pairs)
 Write-Host ("  compute limit here {0:F0} GFLOP/s (1024³ matmul, 1 thread): Invoke-IsaacFit reaches {1:P1} of it, the bare loop {2:P1}" -f `
     ($flopsPerSecond / 1e9), (& $fraction (Median $cmdlet)), (& $fraction (Median $hand)))
+# The same seed with the flat Adam and with TorchSharp's: the accuracy must agree to 3 decimals.
+$accuracy = foreach ($optimizer in 'Adam', 'TorchSharp.Adam') { (Invoke-IsaacFit (New-Trainer $optimizer) -Epochs $Epochs)[-1].Accuracy }
+Write-Host ("  same seed: accuracy {0:F4} with the flat Adam, {1:F4} with TorchSharp's ({2})" -f $accuracy[0], $accuracy[1], $(if ([math]::Round($accuracy[0], 3) -eq [math]::Round($accuracy[1], 3)) { 'equal to 3 decimals' } else { 'DIFFERENT' }))
 Write-Host ("  pairs (Invoke-IsaacFit s, hand s): " + (@(for ($i = 0; $i -lt $Pairs; $i++) { '({0:F2}, {1:F2})' -f $cmdlet[$i], $hand[$i] }) -join ' '))
