@@ -36,8 +36,10 @@ internal static class StepCostBench
         output.WriteLine("| --- | " + string.Join(" | ", optimizers.Select(_ => "---:")) + " |");
         foreach (var phase in Phases)
             output.WriteLine($"| {phase} | " + string.Join(" | ", optimizers.Select(o => $"{Median(calls[o][phase]):F1}")) + " |");
-        // A median hides a heavy tail: the mean of a whole batch says whether some batches cost far more.
+        // A median hides a heavy tail: the mean and the 90th and 99th percentiles of a whole batch say whether some cost far more.
         output.WriteLine("| whole batch, mean | " + string.Join(" | ", optimizers.Select(o => $"{calls[o]["whole batch"].Average():F1}")) + " |");
+        foreach (var percentile in new[] { 90, 99 })
+            output.WriteLine($"| whole batch, {percentile}th percentile | " + string.Join(" | ", optimizers.Select(o => $"{Percentile(calls[o]["whole batch"], percentile):F1}")) + " |");
     }
 
     private static void Fit(DatasetDict data, Func<nn.Module<Tensor, Tensor>> makeModel, string optimizer, Dictionary<string, List<double>>? calls)
@@ -49,7 +51,10 @@ internal static class StepCostBench
             .Fit(1, valid: false);
     }
 
-    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+    private static double Median(List<double> values) => Percentile(values, 50);
+
+    private static double Percentile(List<double> values, int percentile) =>
+        values.Count == 0 ? double.NaN : values.Order().ElementAt(Math.Min(values.Count - 1, values.Count * percentile / 100));
 
     /// <summary>The plain training step, each phase timed.</summary>
     private sealed class TimedTrainCB(Dictionary<string, List<double>>? calls) : BasicTrainCB
