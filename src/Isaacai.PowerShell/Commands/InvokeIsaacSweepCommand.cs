@@ -14,12 +14,10 @@ namespace Isaacai.PowerShell.Commands;
 /// journals; trials run in their own processes, driven from worker threads that run no script here.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IsaacSweep", DefaultParameterSetName = LocalSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(SweepTrialObject.TypeName)]
-[OutputType(typeof(SweepSummary))]
+[OutputType(SweepTrialObject.TypeName, "Isaacai.PowerShell.Sweeps.SweepSummary")]
 public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
 {
     public const string LocalSet = "Local", HostNameSet = "HostName";
-    public enum PrunerKind { None, Median, SuccessiveHalving }
 
     private readonly CancellationTokenSource _stop = new();
 
@@ -68,7 +66,7 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
     public string? Journal { get; set; }
 
     [Parameter]
-    public PrunerKind Pruner { get; set; } = PrunerKind.None;
+    public SweepPruner Pruner { get; set; } = SweepPruner.None;
 
     /// <summary>Median: completed trials needed at an epoch before it prunes there.</summary>
     [Parameter]
@@ -156,8 +154,8 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
             ThrowTerminatingError(new ErrorRecord(e, "SearchSpaceInvalid", ErrorCategory.InvalidArgument, SearchSpace));
             return;
         }
-        var halving = Pruner == PrunerKind.SuccessiveHalving ? new SuccessiveHalving(MinEpochs, ReductionFactor) : null;
-        var median = Pruner == PrunerKind.Median ? new MedianPruner(PrunerStartupTrials, PrunerWarmupEpochs) : null;
+        var halving = Pruner == SweepPruner.SuccessiveHalving ? new SuccessiveHalving(MinEpochs, ReductionFactor) : null;
+        var median = Pruner == SweepPruner.Median ? new MedianPruner(PrunerStartupTrials, PrunerWarmupEpochs) : null;
         string bestModel = BestModelPath is null ? "" : GetUnresolvedProviderPathFromPSPath(BestModelPath);
         if (BestModelPath is not null && !ShouldProcess(bestModel, "Write the best trial's model")) return;
         if (journalPath is not null)

@@ -33,6 +33,9 @@ public static class SweepTrialObject
     }
 }
 
+/// <summary>How Invoke-IsaacSweep stops clearly worse trials early.</summary>
+public enum SweepPruner { None, Median, SuccessiveHalving }
+
 /// <summary>What -PassThru adds after the trials: counts, the epochs trained, the best trial and where its model went.</summary>
 public sealed class SweepSummary
 {
