@@ -85,7 +85,7 @@ internal sealed class LocalHost(int slots, string modulePath, string location) :
 
         public override void Fetch(string path, string destination) => File.Move(path, destination, overwrite: true);
 
-        public override void Kill()
+        private void KillProcess()
         {
             if (ProcessId is not { } id) return;
             try
@@ -97,12 +97,27 @@ internal sealed class LocalHost(int slots, string modulePath, string location) :
             catch (InvalidOperationException) { }
         }
 
+        private bool _killed;
+
+        public override void Kill()
+        {
+            _killed = true;
+            KillProcess();
+        }
+
         public override void Dispose()
         {
             // Closing asks the child to exit; one that does not (a hung fit) is killed, so none outlives the sweep.
+            // Closing a runspace whose process was killed waits for a reply that never comes: that goes on aside.
+            if (_killed) System.Threading.Tasks.Task.Run(CloseRunspace);
+            else CloseRunspace();
+            KillProcess();
+        }
+
+        private void CloseRunspace()
+        {
             try { runspace.Dispose(); }
             catch (Exception e) when (e is PSInvalidOperationException or InvalidRunspaceStateException or System.Management.Automation.Remoting.PSRemotingTransportException) { }
-            Kill();
         }
     }
 }

@@ -28,7 +28,8 @@ internal static class SweepWorker
             throw "The trial script must return the trainer it built (New-IsaacTrainer), not yet fitted; it returned $($made.Count) object(s), $($trainer.Count) of them trainers."
         }
         $trainer = $trainer[0]
-        $peers = if ($Completed) { [System.Text.Json.JsonSerializer]::Deserialize($Completed, [double[][]]) } else { $null }
+        $peers = $null   # assigned, not taken from an if's output, which would unroll a one-trial array
+        if ($Completed) { $peers = [System.Text.Json.JsonSerializer]::Deserialize($Completed, [double[][]]) }
         $pruner = if ($PrunerStartup -gt 0) { [Isaacai.Sweeps.MedianPruner]::new($PrunerStartup, $PrunerWarmup) } else { $null }
         $watch = [Isaacai.Callbacks.SweepTrialCB]::new($Monitor, [Isaacai.Callbacks.MonitorMode]$Mode, $pruner, $peers)
         $null = Add-IsaacCallback $trainer -Callback $watch

@@ -61,7 +61,9 @@ internal sealed class TrialRun
             using (process)
             {
                 using var stopping = _stop.Register(Kill);
-                using var shell = System.Management.Automation.PowerShell.Create();
+                var shell = System.Management.Automation.PowerShell.Create();
+                // Disposing a pipeline still running stops it first, and a killed process never answers that stop.
+                using var disposal = new Disposal(() => { if (_stop.IsCancellationRequested) System.Threading.Tasks.Task.Run(shell.Dispose); else shell.Dispose(); });
                 shell.Runspace = process.Runspace;
                 var name = $"trial-{Work.Spec.Number}";
                 shell.AddScript(SweepWorker.Script)
@@ -85,7 +87,14 @@ internal sealed class TrialRun
                         case "end": end = item; break;
                     }
                 };
-                try { shell.Invoke(null, output); }
+                try
+                {
+                    // A killed process can leave the remote pipeline waiting on a transport that never answers:
+                    // on Ctrl+C the run ends once the process is killed, without waiting for the pipeline.
+                    var invocation = shell.BeginInvoke<PSObject, PSObject>(null, output);
+                    if (WaitHandle.WaitAny([invocation.AsyncWaitHandle, _stop.WaitHandle]) == 1) return Ended(RunEnd.Stopped);
+                    shell.EndInvoke(invocation);
+                }
                 catch (Exception e) when (e is RuntimeException or InvalidRunspaceStateException)
                 {
                     return Lost(process, e) ?? Ended(RunEnd.Failed, error: EngineErrors.WithoutNativeFrames(e.Message));
@@ -129,5 +138,10 @@ internal sealed class TrialRun
         if (!Host.IsRemote && keepRemote) return path;
         process.Fetch(path, destination);
         return destination;
+    }
+
+    private sealed class Disposal(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 }
