@@ -113,6 +113,10 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? KeyFilePath { get; set; }
 
+    /// <summary>SSH options for the hosts (ssh -o), as New-PSSession -Options takes them: @{ UserKnownHostsFile = '...' }.</summary>
+    [Parameter(ParameterSetName = HostNameSet)]
+    public System.Collections.Hashtable? SshOption { get; set; }
+
     /// <summary>The module on the remote hosts: a name it is installed under, or a path there.</summary>
     [Parameter(ParameterSetName = HostNameSet)]
     [ValidateNotNullOrEmpty]
@@ -181,7 +185,7 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
         var hosts = HostName.Length == 0
             ? [new LocalHost(Math.Min(ThrottleLimit, plan.Count), ModuleFile(), SessionState.Path.CurrentFileSystemLocation.ProviderPath)]
             : HostName.Select(h => (SweepHost)new SshHost(h, Math.Min(ThrottleLimit, plan.Count), Port == 0 ? null : Port, UserName,
-                KeyFilePath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFilePath), ModulePath,
+                KeyFilePath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFilePath), SshOption, ModulePath,
                 CopyToHost.Select(GetUnresolvedProviderPathFromPSPath).ToArray(), sweepId)).ToList();
         var localFolder = Path.Combine(Path.GetTempPath(), $"isaacai-sweep-{sweepId}");
         var settings = new WorkerSettings(TrialScript.ToString(), ThreadsPerTrial, Monitor, _mode.ToString(), median,

@@ -131,14 +131,16 @@ internal sealed class SshHost : SweepHost
 {
     private readonly int? _port;
     private readonly string? _userName, _keyFilePath, _modulePath;
+    private readonly System.Collections.Hashtable? _options;
     private readonly string[] _copy;
     private readonly string _folderName;
     private readonly Lazy<string> _remoteFolder;
 
-    public SshHost(string hostName, int slots, int? port, string? userName, string? keyFilePath, string? modulePath, string[] copy, string sweepId)
+    public SshHost(string hostName, int slots, int? port, string? userName, string? keyFilePath, System.Collections.Hashtable? options,
+        string? modulePath, string[] copy, string sweepId)
         : base(hostName, slots)
     {
-        (_port, _userName, _keyFilePath, _modulePath, _copy) = (port, userName, keyFilePath, modulePath, copy);
+        (_port, _userName, _keyFilePath, _options, _modulePath, _copy) = (port, userName, keyFilePath, options, modulePath, copy);
         _folderName = $"isaacai-sweep-{sweepId}";
         _remoteFolder = new Lazy<string>(Stage, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -182,6 +184,7 @@ internal sealed class SshHost : SweepHost
             if (_port is { } port) shell.AddParameter("Port", port);
             if (_userName is not null) shell.AddParameter("UserName", _userName);
             if (_keyFilePath is not null) shell.AddParameter("KeyFilePath", _keyFilePath);
+            if (_options is not null) shell.AddParameter("Options", _options);
             var session = shell.Invoke().Select(o => o.BaseObject).OfType<PSSession>().FirstOrDefault()
                 ?? throw new HostLostException(Name, "New-PSSession returned no session.");
             shell.Commands.Clear();

@@ -50,7 +50,8 @@ public sealed class SweepTrialCB : Callback
             Failure = $"{Monitor.Key} was {value} at epoch {trainer.Epoch}.";
             _stopAt = trainer.Epoch;
         }
-        else if (Pruner is not null && Pruner.ShouldPrune(_values, _completed, Monitor.Mode))
+        // A trial at its last epoch has trained all it would: it completes rather than being pruned there.
+        else if (Pruner is not null && trainer.Epoch < trainer.NEpochs - 1 && Pruner.ShouldPrune(_values, _completed, Monitor.Mode))
         {
             PrunedEpoch = trainer.Epoch;
             _stopAt = trainer.Epoch;
