@@ -231,3 +231,72 @@ Invoke-IsaacSweep { $($trial.ToString()) } @{ LearningRate = @{ LogUniform = 1e-
         @(Get-Content $journal).Count | Should -Be 1 -Because 'the sweep''s definition, and no trial: none ended'
     }
 }
+
+Describe 'Invoke-IsaacSweep over SSH' {
+    BeforeAll {
+        # A real sshd of its own on a loopback port, with throwaway host and user keys and a powershell
+        # subsystem running this pwsh: trials go through PowerShell remoting as they would to another machine.
+        $script:sshdPath = @('/usr/sbin/sshd', (Get-Command sshd -ErrorAction Ignore).Source) | Where-Object { $_ -and (Test-Path $_) } | Select-Object -First 1
+        if (-not $sshdPath) { return }
+        $script:sshDir = Join-Path $TestDrive 'ssh'
+        $null = New-Item -ItemType Directory $sshDir
+        foreach ($key in 'host_key', 'user_key') { & ssh-keygen -q -t ed25519 -N '' -C '' -f (Join-Path $sshDir $key) }
+        Copy-Item (Join-Path $sshDir 'user_key.pub') (Join-Path $sshDir 'authorized_keys')
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $script:port = $listener.LocalEndpoint.Port; $listener.Stop()
+        Set-Content (Join-Path $sshDir 'sshd_config') @"
+Port $port
+ListenAddress 127.0.0.1
+HostKey $sshDir/host_key
+AuthorizedKeysFile $sshDir/authorized_keys
+PidFile $sshDir/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem powershell $PSHOME/pwsh -sshs -NoLogo -NoProfile
+"@
+        Set-Content (Join-Path $sshDir 'known_hosts') "[127.0.0.1]:$port $(((Get-Content (Join-Path $sshDir 'host_key.pub')) -split ' ')[0..1] -join ' ')"
+        $null = New-Item -ItemType Directory -Force /run/sshd   # sshd's privilege separation folder
+        $script:sshdLog = Join-Path $sshDir 'sshd.log'
+        $script:server = Start-Process $sshdPath -ArgumentList '-D', '-e', '-f', (Join-Path $sshDir 'sshd_config') -RedirectStandardError $sshdLog -PassThru
+        Wait-Until { (Get-Content $sshdLog -Raw -ErrorAction Ignore) -match 'Server listening' -or $server.HasExited } 30 'sshd to listen'
+    }
+
+    AfterAll {
+        if ($script:server -and -not $server.HasExited) { $server.Kill(); $server.WaitForExit() }
+    }
+
+    It 'runs trials on -HostName with the data copied there, brings the best model back, and retries a lost host''s trial elsewhere' {
+        if (-not $sshdPath) { Set-ItResult -Skipped -Because 'sshd is not installed here (Debian: apt-get install openssh-server, which .ci/run does)'; return }
+        $server.HasExited | Should -BeFalse -Because (Get-Content $sshdLog -Raw)
+        Set-Content (Join-Path $TestDrive 'hidden.txt') '12'
+        $remoteTrial = {
+            param($p)
+            $hidden = [int](Get-Content ./hidden.txt)   # copied by -CopyToHost into the folder the trial starts in
+            $dls = Get-IsaacDataset FashionMNIST -Sample 100 -Seed 1 | New-IsaacDataLoaders -BatchSize 50
+            New-IsaacTrainer -DataLoaders $dls -Model (New-IsaacSimpleNet 784 $hidden 10) -Optimizer Adam -LearningRate $p.LearningRate `
+                -Callback (New-IsaacCallback BasicTrain), (New-IsaacCallback Metrics)
+        }
+        $tempBefore = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'isaacai-sweep-*').Count
+        $best = Join-Path $TestDrive 'best.isaac'
+        # 127.0.0.2 is loopback too, but nothing listens there: the host is lost and its trial goes to 127.0.0.1.
+        $out = @(Invoke-IsaacSweep $remoteTrial @{ LearningRate = 1e-3, 3e-3, 1e-2 } -Strategy Grid -Epochs 1 -Seed 4 -ThrottleLimit 1 `
+                -HostName 127.0.0.1, 127.0.0.2 -Port $port -UserName ([Environment]::UserName) -KeyFilePath (Join-Path $sshDir 'user_key') `
+                -SshOption @{ UserKnownHostsFile = (Join-Path $sshDir 'known_hosts'); StrictHostKeyChecking = 'yes'; ConnectTimeout = 10 } `
+                -ModulePath (Join-Path $env:ISAACAI_MODULE 'Isaacai.psd1') -CopyToHost (Join-Path $TestDrive 'hidden.txt') -BestModelPath $best `
+                -WarningVariable lost -WarningAction SilentlyContinue -PassThru)
+        $trials = @($out | Select-Object -SkipLast 1)
+        $trials.Trial | Sort-Object | Should -Be 0, 1, 2
+        $trials.State | Sort-Object -Unique | Should -Be 'Completed'
+        $trials.Host | Sort-Object -Unique | Should -Be '127.0.0.1'
+        @($lost) -join ' ' | Should -BeLike '*Host 127.0.0.2 was lost*goes to another host*'
+        (Get-Content $sshdLog | Select-String 'Accepted publickey').Count | Should -BeGreaterOrEqual 3
+        $out[-1].BestModelPath | Should -Be $best
+        $model = (Import-IsaacModel $best).Model
+        ($model.parameters() | ForEach-Object { $_.numel() } | Measure-Object -Sum).Sum | Should -Be (784 * 12 + 12 + 12 * 10 + 10) -Because 'the model came back, built with the copied file''s width'
+        @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'isaacai-sweep-*').Count | Should -Be $tempBefore -Because 'the work folders on the host and here are removed'
+    }
+}
