@@ -13,7 +13,8 @@
             at 1, 2 and all threads, training from image files against the same images in memory,
             resnet18 steps against PyTorch 1.13 (bench/VisionBench.ps1; -BenchCase picks one: speed,
             memory, threads, images, resnet18), then the per-call
-            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1).
+            cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1). -BenchCase sweeps (not in all)
+            times 8 sweep trials at throttle 1 and 2 and counts the epochs pruning saves (bench/Sweeps.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -33,7 +34,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'resnet18')]
+    [ValidateSet('all', 'speed', 'memory', 'threads', 'images', 'resnet18', 'sweeps')]
     [string] $BenchCase = 'all'
 )
 
@@ -378,6 +379,12 @@ foreach ($name in $Task) {
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' {
+            if ($BenchCase -eq 'sweeps') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/Sweeps.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/Sweeps.ps1 failed with exit code $LASTEXITCODE." }
+                continue
+            }
             if ($BenchCase -ne 'resnet18') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
             }
