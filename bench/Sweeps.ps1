@@ -12,7 +12,9 @@
 #>
 param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Isaacai'),
-    [int] $Rounds = 3
+    [int] $Rounds = 3,
+    [ValidateSet('Throttle', 'Pruning')]
+    [string[]] $Part = @('Throttle', 'Pruning')
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -26,30 +28,35 @@ $trial = {
 }
 $space = @{ LearningRate = @{ LogUniform = 1e-4, 1e-1 }; Hidden = 16, 32, 64 }
 
-$times = @{ 1 = [Collections.Generic.List[double]]::new(); 2 = [Collections.Generic.List[double]]::new() }
-$ratios = [Collections.Generic.List[double]]::new()
-for ($round = 0; $round -lt $Rounds; $round++) {
-    $order = if ($round % 2) { 2, 1 } else { 1, 2 }
-    foreach ($throttle in $order) {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $null = Invoke-IsaacSweep $trial $space -Trials 8 -Epochs 3 -Seed 1 -ThrottleLimit $throttle
-        $times[$throttle].Add($clock.Elapsed.TotalSeconds)
-    }
-    $ratios.Add($times[1][-1] / $times[2][-1])
-    Write-Host ('round {0}: throttle 1 {1:N1} s, throttle 2 {2:N1} s' -f $round, $times[1][-1], $times[2][-1])
-}
 function Get-Median([double[]] $Values) { $s = $Values | Sort-Object; if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+
+if ('Throttle' -in $Part) {
+    $times = @{ 1 = [Collections.Generic.List[double]]::new(); 2 = [Collections.Generic.List[double]]::new() }
+    $ratios = [Collections.Generic.List[double]]::new()
+    for ($round = 0; $round -lt $Rounds; $round++) {
+        $order = if ($round % 2) { 2, 1 } else { 1, 2 }
+        foreach ($throttle in $order) {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $null = Invoke-IsaacSweep $trial $space -Trials 8 -Epochs 3 -Seed 1 -ThrottleLimit $throttle
+            $times[$throttle].Add($clock.Elapsed.TotalSeconds)
+        }
+        $ratios.Add($times[1][-1] / $times[2][-1])
+        Write-Host ('round {0}: throttle 1 {1:N1} s, throttle 2 {2:N1} s' -f $round, $times[1][-1], $times[2][-1])
+}
 Write-Host ('8 trials, wall time: throttle 1 {0:N1} s, throttle 2 {1:N1} s (medians of {2}); throttle 1 / throttle 2 per round, median {3:N2}' -f
     (Get-Median $times[1]), (Get-Median $times[2]), $Rounds, (Get-Median $ratios))
+}
 
-foreach ($case in @(
-        @{ Name = 'no pruner'; Arguments = @{ ThrottleLimit = 2 } },
-        @{ Name = 'successive halving (1 epoch, factor 2)'; Arguments = @{ ThrottleLimit = 2; Pruner = 'SuccessiveHalving'; MinEpochs = 1; ReductionFactor = 2 } },
-        @{ Name = 'median (throttle 1)'; Arguments = @{ ThrottleLimit = 1; Pruner = 'Median' } })) {
-    $arguments = $case.Arguments
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $out = @(Invoke-IsaacSweep $trial $space -Trials 8 -Epochs 4 -Seed 1 -PassThru @arguments)
-    $summary = $out[-1]
-    Write-Host ('{0}: {1} epochs, {2} pruned, best trial {3} valid_loss {4:R}, {5:N1} s' -f $case.Name, $summary.EpochsTrained, $summary.Pruned,
-        $summary.Best.Trial, $summary.Best.Value, $clock.Elapsed.TotalSeconds)
+if ('Pruning' -in $Part) {
+    foreach ($case in @(
+            @{ Name = 'no pruner'; Arguments = @{ ThrottleLimit = 2 } },
+            @{ Name = 'successive halving (1 epoch, factor 2)'; Arguments = @{ ThrottleLimit = 2; Pruner = 'SuccessiveHalving'; MinEpochs = 1; ReductionFactor = 2 } },
+            @{ Name = 'median (throttle 1)'; Arguments = @{ ThrottleLimit = 1; Pruner = 'Median' } })) {
+        $arguments = $case.Arguments
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $out = @(Invoke-IsaacSweep $trial $space -Trials 8 -Epochs 4 -Seed 1 -PassThru @arguments)
+        $summary = $out[-1]
+        Write-Host ('{0}: {1} epochs, {2} pruned, best trial {3} valid_loss {4:R}, {5:N1} s' -f $case.Name, $summary.EpochsTrained, $summary.Pruned,
+            $summary.Best.Trial, $summary.Best.Value, $clock.Elapsed.TotalSeconds)
+    }
 }

@@ -250,14 +250,14 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
             {
                 _progress.TryGetValue(trial.Number, out var p);
                 bool resumes = p.Checkpoint is not null && p.Host?.LostBecause is null && p.Values.Count == (k == 0 ? 0 : rungs[k - 1]);
-                if (!resumes) _progress[trial.Number] = (new List<double>(), p.Duration, null, null);
-                var (values, checkpoint, host) = (_progress[trial.Number].Values, p.Checkpoint, p.Host);
-                queue.Enqueue(new TrialWork(trial, resumes ? values.Count : 0, epochs, resumes ? checkpoint : null, resumes ? host : null, 0));
+                if (!resumes) _progress[trial.Number] = ([], p.Duration, null, null);
+                queue.Enqueue(resumes ? new TrialWork(trial, p.Values.Count, epochs, p.Checkpoint, p.Host, 0) : new TrialWork(trial, 0, epochs, null, null, 0));
             }
             Drive(queue, hosts, settings with { SaveCheckpoint = !last, ExportModel = last && settings.ExportModel }, plan.Count, run =>
             {
                 var number = run.Work.Spec.Number;
                 var (values, duration, _, _) = _progress[number];
+                if (run.Work.FromEpochs == 0) values.Clear(); // started again from scratch, on another host after a loss
                 values.AddRange(run.Values);
                 _progress[number] = (values, duration + run.Duration, run.Checkpoint, run.Host);
                 if (run.End is RunEnd.Failed or RunEnd.HostLost || last)
@@ -267,7 +267,7 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
             if (last || _stop.IsCancellationRequested) break;
             var reached = participants.Select(t => (t.Number, Values: _ended.TryGetValue(t.Number, out var r) ? r.Values : _progress[t.Number].Values))
                 .Where(t => t.Values.Count >= epochs && !(_ended.TryGetValue(t.Number, out var r) && r.State == TrialState.Failed))
-                .Select(t => (t.Number, Best(t.Values.Take(epochs)))).ToArray();
+                .Select(t => (t.Number, TrialResult.BestOf(t.Values.Take(epochs), _mode))).ToArray();
             var promoted = halving.Promote(reached, _mode).ToHashSet();
             foreach (var trial in participants.Where(t => !promoted.Contains(t.Number) && !_ended.ContainsKey(t.Number)))
             {
@@ -276,12 +276,6 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
             }
             participants = participants.Where(t => promoted.Contains(t.Number)).ToList();
         }
-    }
-
-    private double Best(IEnumerable<double> values)
-    {
-        var finite = values.Where(double.IsFinite).ToArray();
-        return finite.Length == 0 ? double.NaN : _mode == MonitorMode.Min ? finite.Min() : finite.Max();
     }
 
     /// <summary>
@@ -359,7 +353,6 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
                 else queue.Enqueue(work);
                 continue;
             }
-            if (work.Host is { LostBecause: not null }) continue;
             var run = new TrialRun(work, host, _stop.Token);
             host.Running++;
             running.Add(run);
@@ -368,7 +361,6 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
                 _ended.Values.Where(t => t.State == TrialState.Completed).OrderBy(t => t.Number).Select(t => t.Values.ToArray()).ToArray());
             run.Start(settings, completed, _epochs);
         }
-        if (hosts.All(h => h.LostBecause is not null) && running.Count == 0) return;
     }
 
     private void End(TrialResult trial, string? model)

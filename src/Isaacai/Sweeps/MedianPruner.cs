@@ -29,10 +29,8 @@ public sealed class MedianPruner
         var peers = completed.Where(c => c.Count > epoch && double.IsFinite(c[epoch])).Select(c => c[epoch]).Order().ToArray();
         if (peers.Length < StartupTrials) return false;
         double median = peers.Length % 2 == 1 ? peers[peers.Length / 2] : (peers[peers.Length / 2 - 1] + peers[peers.Length / 2]) / 2;
-        var finite = values.Where(double.IsFinite).ToArray();
-        if (finite.Length == 0) return true;
-        double best = mode == MonitorMode.Min ? finite.Min() : finite.Max();
-        return mode == MonitorMode.Min ? best > median : best < median;
+        double best = TrialResult.BestOf(values, mode);
+        return double.IsNaN(best) || (mode == MonitorMode.Min ? best > median : best < median);
     }
 
     public override string ToString() => $"median(startup {StartupTrials}, warmup {WarmupEpochs})";

@@ -28,6 +28,13 @@ public sealed record TrialResult(
         }
     }
 
+    /// <summary>The best finite value of <paramref name="values"/> in <paramref name="mode"/>, or NaN when none is finite.</summary>
+    public static double BestOf(IEnumerable<double> values, MonitorMode mode)
+    {
+        var finite = values.Where(double.IsFinite).ToArray();
+        return finite.Length == 0 ? double.NaN : mode == MonitorMode.Min ? finite.Min() : finite.Max();
+    }
+
     /// <summary>Whether this trial's value beats <paramref name="other"/>'s; a trial with no value beats none.</summary>
     public bool Beats(TrialResult? other) => Value is { } v && (other?.Value is not { } o || (Mode == MonitorMode.Min ? v < o : v > o));
 
