@@ -112,6 +112,24 @@ Set-IsaacSeed $($alone.Seed)
     }
 }
 
+Describe 'Invoke-IsaacSweep given bad input' {
+    It 'says what is wrong in one error, before any trial starts, and -WhatIf runs nothing' {
+        $env:ISAACAI_SWEEP_LOG = Join-Path $TestDrive 'bad.log'
+        { Invoke-IsaacSweep $trial $space -Epochs 1 } | Should -Throw -ErrorId 'TrialsMissing,Isaacai.PowerShell.Commands.InvokeIsaacSweepCommand'
+        { Invoke-IsaacSweep $trial @{ LearningRate = @{ LogUniform = 0, 1 } } -Trials 1 } | Should -Throw '*LearningRate*low bound above 0*'
+        { Invoke-IsaacSweep $trial @{ Hidden = @{ Uniform = 'a', 'b' } } -Trials 1 } | Should -Throw '*Hidden*Uniform takes two numbers*'
+        { Invoke-IsaacSweep $trial @{ Value = 1, 2 } -Trials 1 } | Should -Throw -ErrorId 'ParameterNameTaken,Isaacai.PowerShell.Commands.InvokeIsaacSweepCommand'
+        { Invoke-IsaacSweep $trial @{ LearningRate = @{ LogUniform = 1e-3, 1e-1 } } -Strategy Grid } | Should -Throw '*Steps*'
+        $other = Join-Path $TestDrive 'other.jsonl'
+        Set-Content $other '{"sweep":{"space":"Hidden: choice(8)","strategy":"Random","seed":1,"trials":1,"epochs":1,"monitor":"valid_loss","mode":"Min","pruner":"none"}}'
+        { Invoke-IsaacSweep $trial $space -Trials 1 -Seed 1 -Journal $other } | Should -Throw '*written by another sweep: search space*'
+        $whatIf = Join-Path $TestDrive 'whatif.jsonl'
+        Invoke-IsaacSweep $trial $space -Trials 2 -Journal $whatIf -WhatIf | Should -BeNullOrEmpty
+        Test-Path $whatIf | Should -BeFalse
+        Test-Path $env:ISAACAI_SWEEP_LOG | Should -BeFalse -Because 'no trial ran'
+    }
+}
+
 Describe 'Invoke-IsaacSweep with a failing trial' {
     It 'records an exception, a NaN and a killed process as Failed and goes on' {
         $failing = {

@@ -161,6 +161,8 @@ public sealed class InvokeIsaacSweepCommand : PSCmdlet, IDisposable
         var halving = Pruner == SweepPruner.SuccessiveHalving ? new SuccessiveHalving(MinEpochs, ReductionFactor) : null;
         var median = Pruner == SweepPruner.Median ? new MedianPruner(PrunerStartupTrials, PrunerWarmupEpochs) : null;
         string bestModel = BestModelPath is null ? "" : GetUnresolvedProviderPathFromPSPath(BestModelPath);
+        var where = HostName.Length == 0 ? "this machine" : string.Join(", ", HostName);
+        if (!ShouldProcess(where, $"Run {plan.Count} trial(s) of {Epochs} epoch(s), each in its own process")) return;
         if (BestModelPath is not null && !ShouldProcess(bestModel, "Write the best trial's model")) return;
         if (journalPath is not null)
         {

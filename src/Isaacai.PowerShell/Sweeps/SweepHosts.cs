@@ -177,6 +177,7 @@ internal sealed class SshHost : SweepHost
     /// <summary>A helper runspace here (for New-PSSession and Copy-Item) and a new session on the host.</summary>
     private (System.Management.Automation.PowerShell Shell, PSSession Session) Connect()
     {
+        Probe();
         var shell = System.Management.Automation.PowerShell.Create();
         try
         {
@@ -194,6 +195,26 @@ internal sealed class SshHost : SweepHost
         {
             shell.Dispose();
             throw new HostLostException(Name, EngineErrors.WithoutNativeFrames(e.Message), e);
+        }
+    }
+
+    /// <summary>
+    /// Whether the host's SSH port answers, before ssh is started: when ssh fails to connect, PowerShell 7.6's SSH
+    /// transport can write to the exited ssh's stdin on a thread of its own, and that unhandled broken pipe ends
+    /// the whole pwsh process (seen here with a refused connection). A host that does not answer is lost here.
+    /// </summary>
+    private void Probe()
+    {
+        var address = Name.Contains('@') ? Name[(Name.LastIndexOf('@') + 1)..] : Name;
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            if (!client.ConnectAsync(address, _port ?? 22).Wait(TimeSpan.FromSeconds(15)))
+                throw new HostLostException(Name, $"port {_port ?? 22} did not answer within 15 s.");
+        }
+        catch (AggregateException e) when (e.InnerException is System.Net.Sockets.SocketException socket)
+        {
+            throw new HostLostException(Name, $"port {_port ?? 22}: {socket.Message}", socket);
         }
     }
 
