@@ -43,6 +43,23 @@ internal abstract class TrialProcess : IDisposable
     /// <summary>The process id the worker reported, once it has.</summary>
     public int? ProcessId { get; set; }
 
+    /// <summary>Set when the process died on its own: its pipeline and runspace are then disposed aside, as after a kill.</summary>
+    public bool Abandoned { get; private set; }
+
+    public void Abandon() => Abandoned = true;
+
+    /// <summary>Whether the process the worker reported has exited (false until it has reported).</summary>
+    public bool HasExited()
+    {
+        if (ProcessId is not { } id) return false;
+        try
+        {
+            using var process = Process.GetProcessById(id);
+            return process.HasExited;
+        }
+        catch (ArgumentException) { return true; }   // no such process any more
+    }
+
     /// <summary>Brings a file the trial wrote on its host to <paramref name="destination"/> here.</summary>
     public abstract void Fetch(string path, string destination);
 
@@ -109,7 +126,7 @@ internal sealed class LocalHost(int slots, string modulePath, string location) :
         {
             // Closing asks the child to exit; one that does not (a hung fit) is killed, so none outlives the sweep.
             // Closing a runspace whose process was killed waits for a reply that never comes: that goes on aside.
-            if (_killed) System.Threading.Tasks.Task.Run(CloseRunspace);
+            if (_killed || Abandoned) System.Threading.Tasks.Task.Run(CloseRunspace);
             else CloseRunspace();
             KillProcess();
         }

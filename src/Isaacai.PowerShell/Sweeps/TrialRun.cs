@@ -63,7 +63,7 @@ internal sealed class TrialRun
                 using var stopping = _stop.Register(Kill);
                 var shell = System.Management.Automation.PowerShell.Create();
                 // Disposing a pipeline still running stops it first, and a killed process never answers that stop.
-                using var disposal = new Disposal(() => { if (_stop.IsCancellationRequested) System.Threading.Tasks.Task.Run(shell.Dispose); else shell.Dispose(); });
+                using var disposal = new Disposal(() => { if (_stop.IsCancellationRequested || process.Abandoned) System.Threading.Tasks.Task.Run(shell.Dispose); else shell.Dispose(); });
                 shell.Runspace = process.Runspace;
                 var name = $"trial-{Work.Spec.Number}";
                 shell.AddScript(SweepWorker.Script)
@@ -90,9 +90,18 @@ internal sealed class TrialRun
                 try
                 {
                     // A killed process can leave the remote pipeline waiting on a transport that never answers:
-                    // on Ctrl+C the run ends once the process is killed, without waiting for the pipeline.
+                    // on Ctrl+C the run ends once the process is killed, and a local process that died ends it
+                    // too, without waiting for the pipeline.
                     var invocation = shell.BeginInvoke<PSObject, PSObject>(null, output);
-                    if (WaitHandle.WaitAny([invocation.AsyncWaitHandle, _stop.WaitHandle]) == 1) return Ended(RunEnd.Stopped);
+                    while (WaitHandle.WaitAny([invocation.AsyncWaitHandle, _stop.WaitHandle], TimeSpan.FromSeconds(1)) is var signalled && signalled != 0)
+                    {
+                        if (signalled == 1) return Ended(RunEnd.Stopped);
+                        if (!Host.IsRemote && end is null && process.HasExited())
+                        {
+                            process.Abandon();
+                            return Ended(RunEnd.Failed, error: $"The trial's process ({process.ProcessId}) ended without a result: it was killed or crashed.");
+                        }
+                    }
                     shell.EndInvoke(invocation);
                 }
                 catch (Exception e) when (e is RuntimeException or InvalidRunspaceStateException)
