@@ -17,7 +17,8 @@
         'ConvertTo-IsaacDataset', 'New-IsaacMlp', 'New-IsaacConvNet', 'Export-IsaacModel', 'Import-IsaacModel', 'Invoke-IsaacPredict',
         'Find-IsaacLearningRate', 'Save-IsaacCheckpoint', 'Restore-IsaacCheckpoint', 'Export-IsaacPlot', 'Set-IsaacThreads', 'Get-IsaacEnvironment',
         'Import-IsaacImageDataset', 'Get-IsaacConfusionMatrix', 'Get-IsaacTopLoss',
-        'New-IsaacVisionModel', 'Lock-IsaacModel', 'Unlock-IsaacModel', 'Get-IsaacModelSummary'
+        'New-IsaacVisionModel', 'Lock-IsaacModel', 'Unlock-IsaacModel', 'Get-IsaacModelSummary',
+        'Invoke-IsaacSweep'
     )
     FunctionsToExport    = @('Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit')
     AliasesToExport      = @()

@@ -17,6 +17,8 @@
             speed, steps, memory, threads, images, tensorboard, resnet18, convnet, fit, onnx), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1), and tables at scale: files and objects
             to datasets and predictions, against pandas (bench/TabularBench.ps1; -BenchCase tabular).
+            -BenchCase sweeps (not in all) times 8 sweep trials at throttle 1 and 2 and counts the epochs pruning
+            saves (bench/Sweeps.ps1).
     Demo    the seed's example end to end in PowerShell.
     Sample  rebuilds the shipped Fashion-MNIST sample from the full dataset.
 .EXAMPLE
@@ -36,7 +38,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx', 'tabular')]
+    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx', 'tabular', 'sweeps')]
     [string] $BenchCase = 'all'
 )
 
@@ -381,6 +383,12 @@ foreach ($name in $Task) {
         'Package' { Invoke-Package }
         'Test' { Invoke-Test }
         'Bench' {
+            if ($BenchCase -eq 'sweeps') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/Sweeps.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/Sweeps.ps1 failed with exit code $LASTEXITCODE." }
+                continue
+            }
             if ($BenchCase -in 'all', 'fit') {
                 Build-Module
                 Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"

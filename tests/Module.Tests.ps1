@@ -8,7 +8,7 @@ Describe 'The module' {
     It 'is imported from out/ and exports exactly the listed commands' {
         $module.ModuleBase | Should -Be $env:ISAACAI_MODULE
         $module.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Add-IsaacCallback', 'ConvertTo-IsaacDataset', 'Export-IsaacModel', 'Export-IsaacPlot', 'Find-IsaacLearningRate', 'Get-IsaacCallback',
-            'Get-IsaacConfusionMatrix', 'Get-IsaacDataset', 'Get-IsaacEnvironment', 'Get-IsaacModelSummary', 'Get-IsaacTopLoss', 'Import-IsaacImageDataset', 'Import-IsaacModel', 'Invoke-IsaacFit', 'Invoke-IsaacPredict', 'Lock-IsaacModel', 'New-IsaacCallback',
+            'Get-IsaacConfusionMatrix', 'Get-IsaacDataset', 'Get-IsaacEnvironment', 'Get-IsaacModelSummary', 'Get-IsaacTopLoss', 'Import-IsaacImageDataset', 'Import-IsaacModel', 'Invoke-IsaacFit', 'Invoke-IsaacPredict', 'Invoke-IsaacSweep', 'Lock-IsaacModel', 'New-IsaacCallback',
             'New-IsaacConvNet', 'New-IsaacDataLoaders', 'New-IsaacMlp', 'New-IsaacSimpleNet', 'New-IsaacTrainer', 'New-IsaacVisionModel', 'Remove-IsaacCallback', 'Restore-IsaacCheckpoint', 'Save-IsaacCheckpoint', 'Set-IsaacSeed', 'Set-IsaacThreads', 'Unlock-IsaacModel')
         $module.ExportedFunctions.Keys | Sort-Object | Should -Be 'Stop-IsaacBatch', 'Stop-IsaacEpoch', 'Stop-IsaacFit'
     }
@@ -32,7 +32,7 @@ Describe 'The module' {
     }
 
     It 'holds only sealed cmdlets in the Commands namespace, each declaring its output type' {
-        $cmdletTypes.Count | Should -Be 29 -Because 'every cmdlet is exported'
+        $cmdletTypes.Count | Should -Be 30 -Because 'every cmdlet is exported'
         foreach ($type in $cmdletTypes) {
             $type.IsSealed | Should -BeTrue -Because $type.Name
             $type.IsSubclassOf([System.Management.Automation.PSCmdlet]) | Should -BeTrue -Because $type.Name
