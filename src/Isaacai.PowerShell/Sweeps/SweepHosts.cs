@@ -109,6 +109,8 @@ internal sealed class LocalHost(int slots, string modulePath, string location) :
             {
                 using var process = Process.GetProcessById(id);
                 process.Kill(entireProcessTree: true);
+                // Kill only sends the signal: wait until the process is gone, so a stopped sweep leaves none behind.
+                process.WaitForExit(TimeSpan.FromSeconds(10));
             }
             catch (ArgumentException) { }            // already gone
             catch (InvalidOperationException) { }
