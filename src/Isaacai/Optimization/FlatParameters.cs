@@ -51,21 +51,16 @@ internal sealed class FlatParameters : IDisposable
         // Detached from any dispose scope: a layout made during a batch outlives it.
         var data = empty(total, dtype: dtype, device: device).DetachFromDisposeScope();
         var grads = zeros(total, dtype: dtype, device: device).DetachFromDisposeScope();
-        var gradSlots = new Tensor[list.Count];
         using (no_grad())
         {
-            long offset = 0;
-            for (int i = 0; i < list.Count; i++)
+            foreach (var (parameter, slot) in list.Zip(ViewsOf(data, list)))
             {
-                var parameter = list[i];
-                long size = parameter.numel();
-                using var slot = data.narrow(0, offset, size).view(parameter.shape);
                 slot.copy_(parameter);
                 parameter.set_(slot); // the parameter now lives in the buffer; the slot view itself is not kept
-                gradSlots[i] = grads.narrow(0, offset, size).view(parameter.shape).DetachFromDisposeScope();
-                offset += size;
+                slot.Dispose();
             }
         }
+        var gradSlots = ViewsOf(grads, list);
         var flat = new FlatParameters(list, data, grads, gradSlots);
         flat.GatherGradients();
         return flat;
@@ -96,14 +91,17 @@ internal sealed class FlatParameters : IDisposable
     public Tensor NewBuffer() => zeros_like(Data).DetachFromDisposeScope();
 
     /// <summary>Views of a flat buffer shaped as each parameter, in order.</summary>
-    public Tensor[] Views(Tensor buffer)
+    public Tensor[] Views(Tensor buffer) => ViewsOf(buffer, Parameters);
+
+    // Detached from any dispose scope: a layout made during a batch outlives it.
+    private static Tensor[] ViewsOf(Tensor buffer, IReadOnlyList<Parameter> parameters)
     {
-        var views = new Tensor[Parameters.Count];
+        var views = new Tensor[parameters.Count];
         long offset = 0;
         for (int i = 0; i < views.Length; i++)
         {
-            long size = Parameters[i].numel();
-            views[i] = buffer.narrow(0, offset, size).view(Parameters[i].shape).DetachFromDisposeScope();
+            long size = parameters[i].numel();
+            views[i] = buffer.narrow(0, offset, size).view(parameters[i].shape).DetachFromDisposeScope();
             offset += size;
         }
         return views;
