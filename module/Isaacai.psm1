@@ -6,6 +6,8 @@
 [Isaacai.Runtime.TorchRuntime]::ApplyDefaultThreads()
 # Where NNPACK cannot start, libtorch warns at every one-sample or 1×1 convolution (README, "Limits").
 $null = [Isaacai.Runtime.TorchRuntime]::DisableNnpack()
+# glibc would hand each batch's freed tensors back to the kernel and fault them in again (README, "Speed of a batch").
+$null = [Isaacai.Runtime.NativeHeap]::Tune()
 
 # Outside a hook a cancel would reach the prompt as "OperationStopped: The epoch was cancelled.".
 function Assert-InHook([string] $Level, [System.Management.Automation.PSCmdlet] $Cmdlet) {

@@ -59,6 +59,34 @@ Describe 'Get-IsaacEnvironment' {
         $environment.NativeFolder | Should -Be (Resolve-Path $env:ISAACAI_MODULE).Path
         $environment.LibStdCxx | Should -BeLike '*/libstdc++.so*'
         $environment.GlibcxxPatch | Should -Be 'applied: GLIBCXX_3.4.32 is a weak need'
+        $environment.NativeHeap | Should -BeLike 'Isaacai: *'
+    }
+}
+
+Describe 'Native heap' {
+    BeforeAll {
+        # Minor page faults per training batch of a ConvNet, read from /proc/self/stat after each batch: the
+        # median over the second epoch, when glibc has had a batch to settle, and the heap setting that ran.
+        $script:FaultsPerBatch = @'
+$faults = [System.Collections.Generic.List[long]]::new()
+$data = Get-IsaacDataset -Sample 300 -Seed 1
+$trainer = New-IsaacTrainer -DataLoaders ($data | New-IsaacDataLoaders -BatchSize 64) -Model ($data | New-IsaacConvNet)
+$null = Add-IsaacCallback $trainer -Hook after_batch -ScriptBlock { $faults.Add([long]([IO.File]::ReadAllText('/proc/self/stat') -replace '^.*\) ' -split ' ')[7]) }
+$null = Invoke-IsaacFit $trainer -Epochs 2
+$half = [int]($faults.Count / 2)
+$perBatch = @(for ($i = $half + 1; $i -lt $faults.Count; $i++) { $faults[$i] - $faults[$i - 1] }) | Sort-Object
+@{ Median = $perBatch[[int]($perBatch.Count / 2)]; Setting = (Get-IsaacEnvironment).NativeHeap } | ConvertTo-Json
+'@
+    }
+
+    It 'keeps the memory a batch frees for the next one, where glibc defaults fault it in again page by page' {
+        $tuned = Invoke-AfterImport $FaultsPerBatch
+        $tuned.Setting | Should -Be 'Isaacai: mmap threshold 32 MB, trim threshold 128 MB'
+        $tuned.Median | Should -BeLessOrEqual 10
+        # The same fit with glibc's defaults pinned by the user's own variables, which the module leaves alone.
+        $glibc = Invoke-AfterImport $FaultsPerBatch @{ MALLOC_TRIM_THRESHOLD_ = '131072'; MALLOC_MMAP_THRESHOLD_ = '131072' }
+        $glibc.Setting | Should -Be 'set by MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_'
+        $glibc.Median | Should -BeGreaterThan 100
     }
 }
 

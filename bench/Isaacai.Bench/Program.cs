@@ -15,6 +15,7 @@ using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.Si
 var logger = loggerFactory.CreateLogger("Isaacai.Bench");
 var command = args.FirstOrDefault() ?? "all";
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+Isaacai.Runtime.NativeHeap.Tune(); // as the module does at import; both sides of every comparison run in this process
 
 if (command == "make-sample")
 {

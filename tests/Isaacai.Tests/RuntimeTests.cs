@@ -31,4 +31,12 @@ public class RuntimeTests
         Assert.Contains("cpu", environment.Devices);
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchRuntime.SetThreads(0));
     }
+
+    [Fact]
+    public void The_native_heap_setting_is_taken_once_and_reported()
+    {
+        Assert.True(NativeHeap.Tune());
+        Assert.True(NativeHeap.Tune());
+        Assert.Equal($"Isaacai: mmap threshold {NativeHeap.MmapThreshold >> 20} MB, trim threshold {NativeHeap.TrimThreshold >> 20} MB", TorchRuntime.Describe().NativeHeap);
+    }
 }

@@ -83,7 +83,7 @@ public static class TorchRuntime
             threads, get_num_interop_threads(), ThreadsSetBy, Environment.ProcessorCount, devices,
             libTorchSharp is null ? null : Path.GetDirectoryName(libTorchSharp),
             loaded.FirstOrDefault(p => Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal)),
-            GlibcxxPatch(libTorchSharp));
+            GlibcxxPatch(libTorchSharp), NativeHeap.Setting);
     }
 
     private static string GlibcxxPatch(string? libTorchSharp)
@@ -111,4 +111,4 @@ public static class TorchRuntime
 /// <summary>What <see cref="TorchRuntime.Describe"/> reports.</summary>
 public sealed record TorchEnvironment(
     string Isaacai, string TorchSharp, string LibTorch, int Threads, int InteropThreads, string ThreadsSetBy, int Cores,
-    IReadOnlyList<string> Devices, string? NativeFolder, string? LibStdCxx, string GlibcxxPatch);
+    IReadOnlyList<string> Devices, string? NativeFolder, string? LibStdCxx, string GlibcxxPatch, string NativeHeap);
