@@ -8,6 +8,9 @@ namespace Isaacai.Optimization;
 /// </summary>
 internal sealed class AdamUpdate(bool decoupledWeightDecay) : IDisposable
 {
+    /// <summary>AdamW's decay of the weights, rather than Adam's L2 term in the gradient.</summary>
+    public bool DecoupledWeightDecay => decoupledWeightDecay;
+
     private readonly CachedScalar _beta1 = new(), _oneMinusBeta1 = new(), _beta2 = new(), _oneMinusBeta2 = new(), _eps = new(),
                                   _weightDecay = new(), _decayFactor = new(), _biasCorrection2Root = new(), _stepSize = new();
 
