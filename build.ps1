@@ -400,6 +400,7 @@ foreach ($name in $Task) {
             }
             foreach ($peerCase in 'resnet18', 'convnet') {
                 if ($BenchCase -notin 'all', $peerCase) { continue }
+                if ($peerCase -eq 'convnet') { Build-Module }
                 Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/PeerBench.ps1') -Case $peerCase
                 if ($LASTEXITCODE -ne 0) { throw "bench/PeerBench.ps1 -Case $peerCase failed with exit code $LASTEXITCODE." }
