@@ -14,7 +14,8 @@
             against the same images in memory, TensorBoard's cost per epoch, resnet18 steps and the ConvNet job
             against PyTorch 1.13 (bench/PeerBench.ps1), Invoke-IsaacFit against a bare loop (bench/FitSpeed.ps1),
             ONNX export time, size and difference against ONNX Runtime per architecture (-BenchCase picks one:
-            speed, steps, memory, threads, images, tensorboard, resnet18, convnet, fit, onnx), then the per-call
+            speed, steps, memory, threads, images, tensorboard, resnet18, convnet, fit, onnx), the module's native heap
+            setting against glibc's defaults on a ConvNet fit (bench/NativeHeap.ps1; -BenchCase heap), then the per-call
             cost of script callbacks inside a fit (bench/ScriptCallbacks.ps1), and tables at scale: files and objects
             to datasets and predictions, against pandas (bench/TabularBench.ps1; -BenchCase tabular).
             -BenchCase sweeps (not in all) times 8 sweep trials at throttle 1 and 2 and counts the epochs pruning
@@ -38,7 +39,7 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench runs all of its cases, or one; 'threads' and 'images' run on the shipped sample and need no download.
-    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'onnx', 'tabular', 'sweeps')]
+    [ValidateSet('all', 'speed', 'steps', 'memory', 'threads', 'images', 'tensorboard', 'resnet18', 'convnet', 'fit', 'heap', 'onnx', 'tabular', 'sweeps')]
     [string] $BenchCase = 'all'
 )
 
@@ -395,7 +396,12 @@ foreach ($name in $Task) {
                 & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/FitSpeed.ps1') -ModulePath $out
                 if ($LASTEXITCODE -ne 0) { throw "bench/FitSpeed.ps1 failed with exit code $LASTEXITCODE." }
             }
-            if ($BenchCase -notin 'resnet18', 'convnet', 'fit', 'tabular') {
+            if ($BenchCase -in 'all', 'heap') {
+                Build-Module
+                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/NativeHeap.ps1') -ModulePath $out
+                if ($LASTEXITCODE -ne 0) { throw "bench/NativeHeap.ps1 failed with exit code $LASTEXITCODE." }
+            }
+            if ($BenchCase -notin 'resnet18', 'convnet', 'fit', 'heap', 'tabular') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
             }
             foreach ($peerCase in 'resnet18', 'convnet') {
