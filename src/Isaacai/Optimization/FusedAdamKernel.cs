@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
@@ -7,19 +9,46 @@ namespace Isaacai.Optimization;
 /// <summary>
 /// Adam's and AdamW's update for a flat float32 group on the CPU in one pass over the memory, as PyTorch 2's
 /// <c>fused=True</c> Adam does: each element is read and written once instead of once per operation, and no
-/// temporary is made. The arithmetic follows <see cref="AdamUpdate"/>'s operations in their order and precision
-/// (float scalars, the fused multiply-adds where libtorch's vectorised kernels use them), so the result agrees with
-/// TorchSharp's Adam to float rounding. It writes through the tensors' memory, so libtorch's version counters do not
-/// move: as with PyTorch's fused optimizers, step after backward, not between a forward and its backward.
+/// group-sized temporary is made. The arithmetic is <see cref="AdamUpdate"/>'s, rounding for rounding: the same float
+/// scalars, the fused multiply-adds where libtorch's vectorised kernels use them (<c>add_</c> with alpha,
+/// <c>addcmul_</c>), <c>addcdiv_</c>'s order (value × t1, then ÷ t2), and the square root libtorch's <c>sqrt</c> takes
+/// from MKL (<c>vmsSqrt</c>, which is not exactly rounded: reproduced here where a check at start-up finds it equal,
+/// else called a cache-sized chunk at a time); so the weights equal TorchSharp's Adam bit for bit (tests). Where
+/// libtorch has no such routine, the flat group steps by operations. It writes through the tensors' memory, so
+/// libtorch's version counters do not move: as with PyTorch's fused optimizers, step after backward, not between a
+/// forward and its backward.
 /// </summary>
 internal static unsafe class FusedAdamKernel
 {
     /// <summary>Groups this large are split across libtorch's thread count, when above one.</summary>
     private const int ParallelFrom = 1 << 18;
 
+    /// <summary>Elements per square-root call: two chunks of four arrays stay in the first-level cache.</summary>
+    private const int Chunk = 16384;
+
+    // MKL's VML mode bits as libtorch passes them (ATen/cpu/vml.h): high accuracy, denormals kept, errors ignored.
+    private const long VmlMode = 0x2 | 0x140000 | 0x100;
+
+    private static readonly delegate* unmanaged<int, float*, float*, long, void> VmlSqrt = FindVmlSqrt();
+
+    /// <summary>
+    /// Whether <see cref="RootVectorised"/> gives MKL's square roots bit for bit on this CPU, checked once on values
+    /// across the float range: MKL picks its kernel by CPU, and the kernel's first estimate is the CPU's own
+    /// <c>rsqrtps</c>. Where it does not, each chunk's roots come from MKL itself (a call per chunk, slower).
+    /// </summary>
+    private static readonly bool RootsMatchMkl = VmlSqrt != null && Avx2.IsSupported && Fma.IsSupported && CheckRoots();
+
+    private static delegate* unmanaged<int, float*, float*, long, void> FindVmlSqrt()
+    {
+        _ = get_num_threads(); // loads libtorch, so the handle below is the loaded library's
+        return NativeLibrary.TryLoad("libtorch_cpu.so", out var library) && NativeLibrary.TryGetExport(library, "vmsSqrt", out var export)
+            ? (delegate* unmanaged<int, float*, float*, long, void>)export : null;
+    }
+
     /// <summary>Whether <paramref name="data"/> (with its gradient and state buffers, laid out alike) can take the fused step.</summary>
     public static bool Supports(Tensor data) =>
-        data.device_type == TorchSharp.DeviceType.CPU && data.dtype == ScalarType.Float32 && data.is_contiguous() && data.numel() <= int.MaxValue;
+        VmlSqrt != null && Avx2.IsSupported && Fma.IsSupported
+        && data.device_type == TorchSharp.DeviceType.CPU && data.dtype == ScalarType.Float32 && data.is_contiguous() && data.numel() <= int.MaxValue;
 
     public static void Apply(Tensor weights, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, long step, AdamSettings s, bool decoupledWeightDecay)
     {
@@ -40,12 +69,11 @@ internal static unsafe class FusedAdamKernel
         };
         int count = (int)weights.numel(), threads = get_num_threads();
         if (threads <= 1 || count < ParallelFrom) { Run(memory, constants, 0, count); return; }
-        // Chunks of whole 8-float vectors, one per thread.
-        int chunk = (count / threads + 7) & ~7;
+        int share = (count / threads + Chunk - 1) / Chunk * Chunk; // whole chunks per thread
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            int start = t * chunk;
-            if (start < count) Run(memory, constants, start, Math.Min(count, start + chunk));
+            int start = t * share;
+            if (start < count) Run(memory, constants, start, Math.Min(count, start + share));
         });
     }
 
@@ -60,52 +88,127 @@ internal static unsafe class FusedAdamKernel
         public bool Maximize;
     }
 
-    private static void Run(Memory m, Constants c, int start, int end)
+    private static void Run(in Memory m, in Constants c, int start, int end)
     {
-        int i = start;
-        if (Avx2.IsSupported && Fma.IsSupported)
-            for (; i + 8 <= end; i += 8) Vectorised(m, c, i);
-        for (; i < end; i++) Scalar(m, c, i);
+        float* root = stackalloc float[Chunk];
+        for (int first = start; first < end; first += Chunk)
+        {
+            int last = Math.Min(end, first + Chunk);
+            int i = first;
+            for (; i + 8 <= last; i += 8) MomentsVectorised(m, c, i);
+            for (; i < last; i++) Moments(m, c, i);
+            float* second = m.MaxExpAvgSq != null ? m.MaxExpAvgSq : m.ExpAvgSq;
+            if (RootsMatchMkl) Roots(second + first, root, last - first);
+            else VmlSqrt(last - first, second + first, root, VmlMode);
+            i = first;
+            for (; i + 8 <= last; i += 8) WeightsVectorised(m, c, i, root + (i - first));
+            for (; i < last; i++) Weights(m, c, i, root[i - first]);
+        }
     }
 
-    private static void Vectorised(Memory m, Constants c, int i)
+    // The gradient as the update sees it: negated to maximize, plus Adam's L2 term (grad.add(weights, alpha: wd)).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Gradient(in Memory m, in Constants c, int i)
     {
         var g = Avx.LoadVector256(m.Grad + i);
-        var w = Avx.LoadVector256(m.Weights + i);
-        if (c.Maximize) g = Avx.Xor(g, Vector256.Create(-0f));                                 // grad.neg()
-        if (c.L2 != 0) g = Fma.MultiplyAdd(w, Vector256.Create(c.L2), g);                   // grad.add(weights, alpha: wd)
-        if (c.DecayFactor != 1) w = Avx.Multiply(w, Vector256.Create(c.DecayFactor));       // weights.mul_(1 - lr·wd)
-
-        var expAvg = Avx.Multiply(Avx.LoadVector256(m.ExpAvg + i), Vector256.Create(c.Beta1));
-        expAvg = Fma.MultiplyAdd(g, Vector256.Create(c.OneMinusBeta1), expAvg);             // .add_(grad, alpha: 1 - β1)
-        var expAvgSq = Avx.Multiply(Avx.LoadVector256(m.ExpAvgSq + i), Vector256.Create(c.Beta2));
-        expAvgSq = Avx.Add(expAvgSq, Avx.Multiply(Avx.Multiply(Vector256.Create(c.OneMinusBeta2), g), g)); // .addcmul_(grad, grad, value: 1 - β2)
-        Avx.Store(m.ExpAvg + i, expAvg);
-        Avx.Store(m.ExpAvgSq + i, expAvgSq);
-        var second = expAvgSq;
-        if (m.MaxExpAvgSq != null)
-        {
-            second = Avx.Max(Avx.LoadVector256(m.MaxExpAvgSq + i), expAvgSq);
-            Avx.Store(m.MaxExpAvgSq + i, second);
-        }
-        var denominator = Avx.Add(Avx.Divide(Avx.Sqrt(second), Vector256.Create(c.BiasCorrection2Root)), Vector256.Create(c.Eps));
-        w = Avx.Add(w, Avx.Multiply(Vector256.Create(c.StepSize), Avx.Divide(expAvg, denominator))); // addcdiv_(expAvg, denominator, value: step size)
-        Avx.Store(m.Weights + i, w);
+        if (c.Maximize) g = Avx.Xor(g, Vector256.Create(-0f));
+        if (c.L2 != 0) g = Fma.MultiplyAdd(Avx.LoadVector256(m.Weights + i), Vector256.Create(c.L2), g);
+        return g;
     }
 
-    private static void Scalar(Memory m, Constants c, int i)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MomentsVectorised(in Memory m, in Constants c, int i)
     {
-        float g = m.Grad[i], w = m.Weights[i];
+        var g = Gradient(m, c, i);
+        var expAvg = Fma.MultiplyAdd(g, Vector256.Create(c.OneMinusBeta1), Avx.Multiply(Avx.LoadVector256(m.ExpAvg + i), Vector256.Create(c.Beta1)));
+        var expAvgSq = Fma.MultiplyAdd(Avx.Multiply(Vector256.Create(c.OneMinusBeta2), g), g, Avx.Multiply(Avx.LoadVector256(m.ExpAvgSq + i), Vector256.Create(c.Beta2)));
+        Avx.Store(m.ExpAvg + i, expAvg);
+        Avx.Store(m.ExpAvgSq + i, expAvgSq);
+        if (m.MaxExpAvgSq != null) Avx.Store(m.MaxExpAvgSq + i, Avx.Max(Avx.LoadVector256(m.MaxExpAvgSq + i), expAvgSq));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightsVectorised(in Memory m, in Constants c, int i, float* root)
+    {
+        var w = Avx.LoadVector256(m.Weights + i);
+        if (c.DecayFactor != 1) w = Avx.Multiply(w, Vector256.Create(c.DecayFactor));
+        var denominator = Avx.Add(Avx.Divide(Avx.LoadVector256(root), Vector256.Create(c.BiasCorrection2Root)), Vector256.Create(c.Eps));
+        var update = Avx.Divide(Avx.Multiply(Vector256.Create(c.StepSize), Avx.LoadVector256(m.ExpAvg + i)), denominator);
+        Avx.Store(m.Weights + i, Avx.Add(w, update));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Moments(in Memory m, in Constants c, int i)
+    {
+        float g = m.Grad[i];
         if (c.Maximize) g = -g;
-        if (c.L2 != 0) g = MathF.FusedMultiplyAdd(w, c.L2, g);
-        if (c.DecayFactor != 1) w *= c.DecayFactor;
-        float expAvg = MathF.FusedMultiplyAdd(g, c.OneMinusBeta1, m.ExpAvg[i] * c.Beta1);
-        float expAvgSq = m.ExpAvgSq[i] * c.Beta2 + c.OneMinusBeta2 * g * g;
-        m.ExpAvg[i] = expAvg;
+        if (c.L2 != 0) g = MathF.FusedMultiplyAdd(m.Weights[i], c.L2, g);
+        float expAvgSq = MathF.FusedMultiplyAdd(c.OneMinusBeta2 * g, g, m.ExpAvgSq[i] * c.Beta2);
+        m.ExpAvg[i] = MathF.FusedMultiplyAdd(g, c.OneMinusBeta1, m.ExpAvg[i] * c.Beta1);
         m.ExpAvgSq[i] = expAvgSq;
-        float second = expAvgSq;
-        if (m.MaxExpAvgSq != null) m.MaxExpAvgSq[i] = second = MathF.Max(m.MaxExpAvgSq[i], expAvgSq);
-        w += c.StepSize * (expAvg / (MathF.Sqrt(second) / c.BiasCorrection2Root + c.Eps));
-        m.Weights[i] = w;
+        if (m.MaxExpAvgSq != null) m.MaxExpAvgSq[i] = MathF.Max(m.MaxExpAvgSq[i], expAvgSq);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Weights(in Memory m, in Constants c, int i, float root)
+    {
+        float w = m.Weights[i];
+        if (c.DecayFactor != 1) w *= c.DecayFactor;
+        m.Weights[i] = w + c.StepSize * m.ExpAvg[i] / (root / c.BiasCorrection2Root + c.Eps);
+    }
+
+    private static void Roots(float* values, float* roots, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8) Avx.Store(roots + i, RootVectorised(Avx.LoadVector256(values + i)));
+        if (i == count) return;
+        var last = stackalloc float[8];
+        for (int k = 0; k < 8; k++) last[k] = i + k < count ? values[i + k] : 1f;
+        var tail = RootVectorised(Avx.LoadVector256(last));
+        for (int k = 0; i + k < count; k++) roots[i + k] = tail.GetElement(k);
+    }
+
+    /// <summary>
+    /// MKL's single-precision square root as its SSE kernel computes it for normal positive floats: the CPU's
+    /// reciprocal root estimate, then two refinements, each product and sum rounded on its own; zero, denormals,
+    /// values near the largest float, infinities, negatives and NaN take the exactly rounded root, as its rare path does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> RootVectorised(Vector256<float> x)
+    {
+        var half = Vector256.Create(0.5f);
+        var r = Avx.ReciprocalSqrt(x);
+        var y = Avx.Multiply(x, r);
+        var h = Avx.Multiply(r, half);
+        var e = Avx.Subtract(half, Avx.Multiply(y, h));
+        var y1 = Avx.Add(Avx.Multiply(y, e), y);
+        var h1 = Avx.Add(Avx.Multiply(h, e), h);
+        var d = Avx.Subtract(x, Avx.Multiply(y1, y1));
+        var refined = Avx.Add(Avx.Multiply(d, h1), y1);
+        // MKL's test for the fast path, on the bits: (bits + 0x7f800000) > 0xfefff000 as signed integers means rare.
+        var rare = Avx2.CompareGreaterThan(Avx2.Add(x.AsInt32(), Vector256.Create(0x7f800000)), Vector256.Create(unchecked((int)0xfefff000)));
+        return Avx.BlendVariable(refined, Avx.Sqrt(x), rare.AsSingle());
+    }
+
+    private static bool CheckRoots()
+    {
+        const int count = 1 << 16;
+        var values = new float[count];
+        var random = new Random(7);
+        for (int i = 0; i < count; i++)
+            values[i] = (i % 64) switch
+            {
+                0 => 0f,
+                1 => BitConverter.Int32BitsToSingle(random.Next(1, 0x00800000)),          // denormal
+                2 => BitConverter.Int32BitsToSingle(random.Next(0x7f7fe000, 0x7f800000)), // near the largest float
+                _ => BitConverter.Int32BitsToSingle(random.Next(0x00800000, 0x7f800000)), // normal
+            };
+        var (mkl, ours) = (new float[count], new float[count]);
+        fixed (float* v = values, a = mkl, b = ours)
+        {
+            VmlSqrt(count, v, a, VmlMode);
+            Roots(v, b, count);
+        }
+        return mkl.AsSpan().SequenceEqual(ours);
     }
 }
