@@ -14,7 +14,7 @@
 param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Isaacai'),
     [string] $BenchDll = (Join-Path $PSScriptRoot 'Isaacai.Bench/bin/Release/net10.0/linux-x64/Isaacai.Bench.dll'),
-    [int] $Pairs = 5,
+    [int] $Pairs = 15,
     [int] $Epochs = 1
 )
 $ErrorActionPreference = 'Stop'
