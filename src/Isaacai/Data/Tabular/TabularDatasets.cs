@@ -301,18 +301,31 @@ public static class TabularDatasets
     {
         var checkedColumns = features.Append(target).ToList();
         var missingByColumn = checkedColumns.ToDictionary(c => c, _ => 0);
-        var keep = new List<int>(table.RowCount);
+        int n = table.RowCount;
+        // Column by column (a column of numbers is one scan for NaN); the first missing cell is the first in row order,
+        // and within its row the first in checkedColumns' order, as a scan row by row would find it.
+        bool[]? anyMissing = null, noTarget = null;
         (int Row, int Column)? first = null;
-        int affected = 0, targetMissing = 0;
-        for (int r = 0; r < table.RowCount; r++)
+        foreach (var c in checkedColumns)
         {
-            bool any = false;
-            foreach (var c in checkedColumns)
-                if (table.IsMissing(r, c)) { missingByColumn[c]++; any = true; first ??= (r, c); }
-            bool noTarget = table.IsMissing(r, target);
+            var numbers = table.Numbers(c);
+            for (int r = 0; r < n; r++)
+            {
+                if (numbers is not null ? !double.IsNaN(numbers[r]) : !table.IsMissing(r, c)) continue;
+                missingByColumn[c]++;
+                (anyMissing ??= new bool[n])[r] = true;
+                if (c == target) (noTarget ??= new bool[n])[r] = true;
+                if (first is null || r < first.Value.Row) first = (r, c);
+            }
+        }
+        var keep = new List<int>(n);
+        int affected = 0, targetMissing = 0;
+        for (int r = 0; r < n; r++)
+        {
+            bool any = anyMissing?[r] ?? false, noValue = noTarget?[r] ?? false;
             if (any) affected++;
-            if (noTarget) targetMissing++;
-            if (policy == MissingValuePolicy.Drop ? !any : !noTarget) keep.Add(r);
+            if (noValue) targetMissing++;
+            if (policy == MissingValuePolicy.Drop ? !any : !noValue) keep.Add(r);
         }
         if (affected == 0) return keep;
         var where = string.Join(", ", missingByColumn.Where(kv => kv.Value > 0).Select(kv => $"{table.Columns[kv.Key]} ({kv.Value})"));

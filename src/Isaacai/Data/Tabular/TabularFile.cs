@@ -197,8 +197,34 @@ public static class TabularFile
     }
 
     /// <summary>A finite number, read as <see cref="TabularValues.TryNumber"/> reads text.</summary>
-    private static bool TryNumber(ReadOnlySpan<char> text, out double number) =>
-        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number);
+    private static bool TryNumber(ReadOnlySpan<char> text, out double number) => TryPlainDecimal(text, out number)
+        || (double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number));
+
+    private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+    /// <summary>
+    /// The common case, read without double.TryParse: an optional minus, digits, and optionally a point and more
+    /// digits, 15 digits at most. The digits as a whole number m (below 2^53) and 10^decimals (at most 10^15) are
+    /// both exact doubles, so their one division rounds the exact value once, to the same double as double.Parse
+    /// (Clinger's fast path); -0 stays -0, as double.Parse reads it. Anything else is left to double.TryParse.
+    /// </summary>
+    internal static bool TryPlainDecimal(ReadOnlySpan<char> text, out double number)
+    {
+        number = 0;
+        int i = text.Length > 0 && text[0] == '-' ? 1 : 0, digits = 0, point = -1;
+        long whole = 0;
+        for (int at = i; at < text.Length; at++)
+        {
+            uint digit = (uint)(text[at] - '0');
+            if (digit <= 9) { whole = whole * 10 + digit; digits++; }
+            else if (text[at] == '.' && point < 0 && at > i && at < text.Length - 1) point = at;
+            else return false;
+        }
+        if (digits is 0 or > 15) return false;
+        double magnitude = point < 0 ? whole : whole / PowersOfTen[text.Length - 1 - point];
+        number = i == 1 ? -magnitude : magnitude;
+        return true;
+    }
 
     /// <summary>One column's cells as they are read, in the array its mode holds them in.</summary>
     internal sealed class ColumnBuilder(CellMode mode, int capacity)
@@ -250,17 +276,12 @@ public static class TabularFile
 
         private static int Grow(int length) => (int)Math.Min(Array.MaxLength, Math.Max(16L, length + length / 4L));
 
+        /// <summary>The cells read, in an array of at least <paramref name="rows"/> (see <see cref="TabularTable.Numbers"/>).</summary>
         public Array ToArray(int rows)
         {
             _shared = null;
-            if (_numbers is not null)
-            {
-                if (_numbers.Length != rows) Array.Resize(ref _numbers, rows);
-                return _numbers;
-            }
-            if (_values is null) return Array.Empty<object?>(); // failed: read again as text
-            if (_values.Length != rows) Array.Resize(ref _values, rows);
-            return _values;
+            if (_numbers is not null) return _numbers;
+            return _values ?? Array.Empty<object?>(); // failed: read again as text
         }
     }
 

@@ -31,8 +31,10 @@ public sealed class TabularTable
     {
         ArgumentNullException.ThrowIfNull(data);
         _index = IndexColumns(columns);
-        if (data.Length != columns.Count || data.Any(c => c is not (double[] or object?[]) || c.Length != rowCount))
-            throw new ArgumentException($"Expected {columns.Count} columns of {rowCount} values, each double[] or object?[].", nameof(data));
+        // A column may be longer than the rows (a reader's arrays sized from an estimate): copying it to size would
+        // hold the column twice for a moment.
+        if (data.Length != columns.Count || data.Any(c => c is not (double[] or object?[]) || c.Length < rowCount))
+            throw new ArgumentException($"Expected {columns.Count} columns of at least {rowCount} values, each double[] or object?[].", nameof(data));
         Columns = columns;
         _columns = data;
         RowCount = rowCount;
@@ -68,7 +70,8 @@ public sealed class TabularTable
 
     /// <summary>
     /// The column's numbers by row (NaN where missing) when the table holds it as numbers, as a file reader does
-    /// when every present value is a finite number; null otherwise. The caller must not change it.
+    /// when every present value is a finite number; null otherwise. It may be longer than <see cref="RowCount"/>;
+    /// the caller must not change it.
     /// </summary>
     public double[]? Numbers(int column) => _columns?[column] as double[];
 
