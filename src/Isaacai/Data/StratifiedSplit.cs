@@ -10,17 +10,37 @@ internal static class StratifiedSplit
     /// </summary>
     public static (List<int> Train, List<int> Valid) Of(IEnumerable<int> items, Func<int, long>? classOf, double validFraction, int seed)
     {
-        var random = new Random(seed);
-        var train = new List<int>();
-        var valid = new List<int>();
-        foreach (var group in items.GroupBy(i => classOf?.Invoke(i) ?? 0).OrderBy(g => g.Key))
+        // Each class's members in one array of its exact size, counted first: a million rows' groups grown by doubling
+        // would leave as much again of garbage that only a full collection frees.
+        var list = items as IReadOnlyList<int> ?? items.ToList();
+        var counts = new Dictionary<long, int>();
+        foreach (var item in list)
         {
-            var members = group.ToArray();
+            long key = classOf?.Invoke(item) ?? 0;
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
+        var groups = counts.ToDictionary(c => c.Key, c => (Members: new int[c.Value], Filled: new int[1]));
+        foreach (var item in list)
+        {
+            var (members, filled) = groups[classOf?.Invoke(item) ?? 0];
+            members[filled[0]++] = item;
+        }
+        var random = new Random(seed);
+        var takes = new List<(int[] Members, int Take)>();
+        foreach (var key in counts.Keys.Order())
+        {
+            var members = groups[key].Members;
             random.Shuffle(members);
             int take = (int)Math.Round(members.Length * validFraction, MidpointRounding.AwayFromZero);
             if (members.Length >= 2) take = Math.Clamp(take, 1, members.Length - 1);
-            valid.AddRange(members.Take(take));
-            train.AddRange(members.Skip(take));
+            takes.Add((members, take));
+        }
+        var train = new List<int>(list.Count - takes.Sum(t => t.Take));
+        var valid = new List<int>(takes.Sum(t => t.Take));
+        foreach (var (members, take) in takes)
+        {
+            valid.AddRange(members.AsSpan(0, take));
+            train.AddRange(members.AsSpan(take));
         }
         train.Sort();
         valid.Sort();

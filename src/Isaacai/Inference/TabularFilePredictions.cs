@@ -123,7 +123,7 @@ public static class TabularFilePredictions
                     for (int c = 0; c < cells.Length; c++) cells[c] = values[c][r] is null ? "" : TabularValues.Text(values[c][r]);
                     raw[r] = sink.Join(cells);
                 }
-                var columns = places.Select((p, i) => p >= 0 ? (Array)values[p] : new object?[count]).ToArray();
+                var columns = places.Select(p => p >= 0 ? values[p] : new object?[count]).ToArray<object>();
                 done += PredictChunk(predictor, processor, columns, count, done, raw, null, path, sink, cancel);
             }
             return done;
@@ -133,10 +133,10 @@ public static class TabularFilePredictions
 
     private static long PredictChunk(Predictor predictor, TabularProcessor processor, TabularFile.ColumnBuilder[] columns, int count, long before,
         string[] raw, int[] lines, string path, PredictionWriter sink, CancellationToken cancel) =>
-        PredictChunk(predictor, processor, columns.Select(c => c.ToArray(count)).ToArray(), count, before, raw, lines, path, sink, cancel);
+        PredictChunk(predictor, processor, columns.Select(c => c.Column(count)).ToArray(), count, before, raw, lines, path, sink, cancel);
 
     /// <summary>Encodes, predicts and writes one chunk; an encoding error names the file and the row's line.</summary>
-    private static long PredictChunk(Predictor predictor, TabularProcessor processor, Array[] columns, int count, long before,
+    private static long PredictChunk(Predictor predictor, TabularProcessor processor, object[] columns, int count, long before,
         string[] raw, int[]? lines, string path, PredictionWriter sink, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();

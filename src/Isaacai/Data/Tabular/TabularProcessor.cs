@@ -205,7 +205,8 @@ public sealed class TabularProcessor
         // memory: the table is held once, not as a managed array and then its copy, and the same rows always meet
         // the same kernels, bit for bit.
         var encoded = empty([rows.Count, Width]);
-        int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 20) / Math.Max(1, Width)));
+        // A chunk small enough for the collector's youngest generation: a large one would be garbage that only a full collection frees.
+        int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 14) / Math.Max(1, Width)));
         var chunk = new float[(long)chunkRows * Width];
         var address = Optimization.NativeGradients.AddressOf(encoded);
         for (int start = 0; start < rows.Count; start += chunkRows)
