@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Isaacai.Data;
 using Isaacai.Data.Tabular;
+using Isaacai.Inference;
+using Isaacai.Models;
 using Parquet;
 using Parquet.Schema;
 using static TorchSharp.torch;
@@ -123,6 +125,49 @@ public sealed class TabularFileTests : IDisposable
         var options = new TabularOptions("label") { MissingValue = MissingValuePolicy.Mean };
         var asText = TabularTable.FromRecords(rows.Select(r => (IReadOnlyDictionary<string, object?>)header.Zip(r).ToDictionary(p => p.First, p => (object?)p.Second)));
         AssertSame(TabularDatasets.FromTable(asText, options), TabularDatasets.FromFile(csv, options));
+    }
+
+    [Theory]
+    [InlineData(TaskKind.Classification)]
+    [InlineData(TaskKind.Regression)]
+    public void Predictions_of_a_file_are_those_of_its_rows_as_text_chunk_after_chunk(TaskKind task)
+    {
+        Isaac.SetSeed(2);
+        var csv = WriteSeparated("data.csv", ',');
+        var options = new TabularOptions("label") { Categories = ["code"], MissingValue = MissingValuePolicy.Mean, Task = task };
+        var processor = TabularDatasets.FromFile(csv, options).Processor!;
+        var predictor = new Predictor(new Mlp(processor.Width, [8], task == TaskKind.Classification ? processor.Target.Classes.Count : 1), processor: processor);
+        var output = Path.Combine(_folder, "predicted.csv");
+        // Chunks of 7 rows: blanks and NAs filled in, quoted categories, text among numbers, across chunk edges.
+        Assert.Equal(120, TabularFilePredictions.Predict(predictor, csv, output, chunkRows: 7));
+
+        // The same rows as text, 7 at a time (the model's kernels may round differently for another number of rows).
+        var expected = Rows().Chunk(7).SelectMany(chunk => predictor.Predict(
+            TabularTable.FromRecords(chunk.Select(r => (IReadOnlyDictionary<string, object?>)Header.Zip(r).ToDictionary(p => p.First, p => (object?)p.Second))))).ToList();
+        var written = TabularFile.Read(output, new TabularFileColumns { AllText = true });
+        Assert.Equal([.. Header, "Prediction", .. task == TaskKind.Classification ? new[] { "Probability" } : []], written.Columns);
+        for (int r = 0; r < 120; r++)
+        {
+            Assert.Equal(Rows()[r], Header.Select((_, c) => (string?)written[r, c]));
+            var value = expected[r].Value is double number ? number.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(expected[r].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(value, written[r, Header.Length]);
+            if (task == TaskKind.Classification) Assert.Equal(expected[r].Probability!.Value.ToString("R", CultureInfo.InvariantCulture), written[r, Header.Length + 1]);
+        }
+    }
+
+    [Fact]
+    public void Text_in_a_number_column_of_a_file_to_predict_is_one_error_naming_its_line_and_no_file()
+    {
+        var csv = WriteSeparated("data.csv", ',');
+        var processor = TabularDatasets.FromFile(csv, new TabularOptions("label") { Categories = ["code"], MissingValue = MissingValuePolicy.Mean }).Processor!;
+        var predictor = new Predictor(new Mlp(processor.Width, [8], processor.Target.Classes.Count), processor: processor);
+        var lines = File.ReadAllLines(csv);
+        lines[12] = "oops" + lines[12][lines[12].IndexOf(',')..]; // line 13 of the file, in the second chunk of 8
+        var bad = WriteFile(string.Join("\n", lines) + "\n", "bad.csv");
+        var output = Path.Combine(_folder, "never.csv");
+        var error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, bad, output, chunkRows: 8));
+        Assert.StartsWith($"{bad}, line 13: Row 12, column 'x': 'oops' is not a number", error.Message);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

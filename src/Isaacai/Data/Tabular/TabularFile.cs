@@ -261,12 +261,13 @@ public static class TabularFile
         {
             (_mode, _capacity) = (mode, capacity);
             if (mode == CellMode.Numbers) _scaled = new int[capacity];
+            else if (mode == CellMode.NumbersOrText) Array.Fill(_numbers = new double[capacity], double.NaN); // a cell never read is missing
             else StartText(capacity);
         }
 
         public bool Failed { get; private set; }
 
-        /// <summary>Code 0 is null: the cells of a column that turned to text before its first text (all missing).</summary>
+        /// <summary>Code 0 is null: the cells of a column that turned to text before its first text (all missing), or a missing number among values.</summary>
         private void StartText(int capacity)
         {
             _codeOf = new(StringComparer.Ordinal);
@@ -278,6 +279,17 @@ public static class TabularFile
         public void Add(int row, ReadOnlySpan<char> raw, string path, int line, string column)
         {
             if (Failed) return;
+            if (_mode == CellMode.NumbersOrText && _numbers is not null)
+            {
+                if (row == _numbers.Length) Array.Resize(ref _numbers, Grow(row));
+                var unquoted = raw.IndexOf('"') >= 0 ? Unquote(raw, path, line, $"column '{column}'").AsSpan() : raw;
+                if (TryNumber(unquoted, out var number)) { _numbers[row] = number; return; }
+                if (TabularValues.IsMissingText(unquoted)) { _numbers[row] = double.NaN; return; }
+                // Text among numbers: the column goes on as values, so that the text reaches whoever reads it as it was.
+                StartText(_numbers.Length);
+                for (int r = 0; r < _numbers.Length; r++) _values![r] = double.IsNaN(_numbers[r]) ? null : _numbers[r];
+                _numbers = null;
+            }
             if (_scaled is not null || _numbers is not null)
             {
                 if (raw.IndexOf('"') >= 0) raw = Unquote(raw, path, line, $"column '{column}'");

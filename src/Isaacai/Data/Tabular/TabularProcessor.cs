@@ -178,12 +178,22 @@ public sealed class TabularProcessor
                 throw new TabularDataException(
                     $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {KnownCategories(feature)}.",
                     feature.Name, row);
-            if (feature.IsEmbedded) destination[0] = known ? index + (feature.UnknownSlot ? 1 : 0) : 0;
-            else
-            {
-                destination.Clear();
-                if (known) destination[index] = 1; // an unknown category is none of the known ones: an all-zero block, with no input of its own whose weights training never touched
-            }
+            WriteCategory(feature, known ? index : -1, destination);
+        }
+    }
+
+    /// <summary>
+    /// A category's inputs: its index in an embedding (after <c>#na#</c> with an unknown slot), or its one-hot block.
+    /// An unknown category (-1) is none of the known ones: embedding row 0, or an all-zero block, with no input of its
+    /// own whose weights training never touched.
+    /// </summary>
+    private static void WriteCategory(FeatureColumn feature, int index, Span<float> destination)
+    {
+        if (feature.IsEmbedded) destination[0] = index >= 0 ? index + (feature.UnknownSlot ? 1 : 0) : 0;
+        else
+        {
+            destination.Clear();
+            if (index >= 0) destination[index] = 1;
         }
     }
 
@@ -209,10 +219,14 @@ public sealed class TabularProcessor
         int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 14) / Math.Max(1, Width)));
         var chunk = new float[(long)chunkRows * Width];
         var address = Optimization.NativeGradients.AddressOf(encoded);
+        // A category column of a file's texts: each text's category looked up once, its index or -1 (missing or unknown, for EncodeCell to fill in or refuse).
+        var categories = Features.Select((f, i) => f.Kind == FeatureKind.Category && table.Codes(columns[i]) is not null
+            ? new ColumnCells<int>(table, columns[i], v => !TabularValues.IsMissing(v) && _categoryIndex[i].TryGetValue(TabularValues.Text(v), out var known) ? known : -1)
+            : null).ToArray();
         for (int start = 0; start < rows.Count; start += chunkRows)
         {
             int count = Math.Min(chunkRows, rows.Count - start);
-            EncodeChunk(table, columns, rows, start, count, firstRow, chunk);
+            EncodeChunk(table, columns, categories, rows, start, count, firstRow, chunk);
             Marshal.Copy(chunk, 0, address + (nint)((long)start * Width * sizeof(float)), count * Width);
         }
         return encoded;
@@ -224,7 +238,7 @@ public sealed class TabularProcessor
     /// bad cell is encoded again row by row, so that the error names the first bad cell in row order, as
     /// <see cref="EncodeRow"/> would.
     /// </summary>
-    private void EncodeChunk(TabularTable table, int[] columns, IReadOnlyList<int> rows, int start, int count, long firstRow, float[] chunk)
+    private void EncodeChunk(TabularTable table, int[] columns, ColumnCells<int>?[] categories, IReadOnlyList<int> rows, int start, int count, long firstRow, float[] chunk)
     {
         try
         {
@@ -239,6 +253,14 @@ public sealed class TabularProcessor
                         float standardised = (float)((number - feature.Mean) / feature.Std);
                         if (float.IsFinite(standardised) && Math.Abs(number) <= float.MaxValue) chunk[r * Width + at] = standardised;
                         else EncodeCell(i, table[row, columns[i]], row + firstRow, chunk.AsSpan(r * Width + at, 1)); // missing (NaN), or out of range
+                    }
+                else if (categories[i] is { } index)
+                    for (int r = 0; r < count; r++)
+                    {
+                        int row = rows[start + r], known = index[row];
+                        var destination = chunk.AsSpan(r * Width + at, feature.Width);
+                        if (known >= 0) WriteCategory(feature, known, destination);
+                        else EncodeCell(i, table[row, columns[i]], row + firstRow, destination);
                     }
                 else
                     for (int r = 0; r < count; r++)
