@@ -156,16 +156,23 @@ public sealed class TabularFileTests : IDisposable
     }
 
     [Fact]
-    public void Text_in_a_number_column_of_a_file_to_predict_is_one_error_naming_its_line_and_no_file()
+    public void A_bad_line_in_a_file_to_predict_is_one_error_naming_the_first_and_no_file()
     {
         var csv = WriteSeparated("data.csv", ',');
         var processor = TabularDatasets.FromFile(csv, new TabularOptions("label") { Categories = ["code"], MissingValue = MissingValuePolicy.Mean }).Processor!;
         var predictor = new Predictor(new Mlp(processor.Width, [8], processor.Target.Classes.Count), processor: processor);
         var lines = File.ReadAllLines(csv);
-        lines[12] = "oops" + lines[12][lines[12].IndexOf(',')..]; // line 13 of the file, in the second chunk of 8
-        var bad = WriteFile(string.Join("\n", lines) + "\n", "bad.csv");
+        var malformed = lines.ToArray();
+        malformed[39] += ",extra"; // line 40: a field too many, which the reader (a chunk ahead) meets
         var output = Path.Combine(_folder, "never.csv");
-        var error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, bad, output, chunkRows: 8));
+        var error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, WriteFile(string.Join("\n", malformed) + "\n", "malformed.csv"), output, chunkRows: 8));
+        Assert.Contains("line 40 has 7 fields; the header has 6", error.Message);
+        Assert.False(File.Exists(output));
+
+        // Text at line 13, in the second chunk of 8, comes first: it is the error, whatever the reader, chunks ahead, has met by then.
+        malformed[12] = "oops" + lines[12][lines[12].IndexOf(',')..];
+        var bad = WriteFile(string.Join("\n", malformed) + "\n", "bad.csv");
+        error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, bad, output, chunkRows: 8));
         Assert.StartsWith($"{bad}, line 13: Row 12, column 'x': 'oops' is not a number", error.Message);
         Assert.False(File.Exists(output));
     }

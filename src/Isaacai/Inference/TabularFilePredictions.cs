@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Isaacai.Data;
@@ -65,36 +66,63 @@ public static class TabularFilePredictions
         var places = FeaturePlaces(processor, header, path);
         bool sameSeparator = separator == TabularFile.SeparatorOf(path);
         sink.WriteHeader(header);
-        var raw = new RawRows(chunkRows);
-        var lines = new int[chunkRows];
         var modes = processor.Features.Select(f => f.Kind == FeatureKind.Numeric ? TabularFile.CellMode.NumbersOrText : TabularFile.CellMode.Text).ToArray();
-        TabularFile.ColumnBuilder[] NewColumns() => modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray();
-        var columns = NewColumns();
-        long done = 0;
-        int count = 0;
-        string[]? fields = sameSeparator ? null : new string[header.Length];
-        foreach (var row in reader)
+        // The file is read and parsed a chunk ahead, on a thread of its own, while this one encodes, predicts and writes
+        // the chunk before. Chunks go in order, so the first bad line still gives the error: the reader stops at its own,
+        // after the chunks before it, and one found here first stops the reader.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var ready = new BlockingCollection<Chunk>(boundedCapacity: 2);
+        using var free = new BlockingCollection<RawRows>();
+        for (int i = 0; i < 3; i++) free.Add(new RawRows(chunkRows));
+        var reading = Task.Run(() =>
         {
-            if (!TabularFile.CheckWidth(row, header, path)) continue;
-            for (int i = 0; i < places.Length; i++)
-                if (places[i] >= 0) columns[i].Add(count, row[places[i]].Span, path, row.LineNumberFrom, header[places[i]]);
-            if (sameSeparator) raw.Add(row.Span);
-            else
+            try
             {
-                for (int c = 0; c < fields!.Length; c++) fields[c] = TabularFile.Unquote(row[c].Span, path, row.LineNumberFrom, $"column '{header[c]}'");
-                raw.Add(sink.Join(fields));
+                var chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                string[]? fields = sameSeparator ? null : new string[header.Length];
+                foreach (var row in reader)
+                {
+                    if (!TabularFile.CheckWidth(row, header, path)) continue;
+                    int at = chunk.Raw.Count;
+                    for (int i = 0; i < places.Length; i++)
+                        if (places[i] >= 0) chunk.Columns[i].Add(at, row[places[i]].Span, path, row.LineNumberFrom, header[places[i]]);
+                    if (sameSeparator) chunk.Raw.Add(row.Span, row.LineNumberFrom);
+                    else
+                    {
+                        for (int c = 0; c < fields!.Length; c++) fields[c] = TabularFile.Unquote(row[c].Span, path, row.LineNumberFrom, $"column '{header[c]}'");
+                        chunk.Raw.Add(sink.Join(fields), row.LineNumberFrom);
+                    }
+                    if (chunk.Raw.Count == chunkRows)
+                    {
+                        ready.Add(chunk, stop.Token);
+                        chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                    }
+                }
+                if (chunk.Raw.Count > 0) ready.Add(chunk, stop.Token);
             }
-            lines[count++] = row.LineNumberFrom;
-            if (count == chunkRows)
+            finally { ready.CompleteAdding(); }
+        });
+        long done = 0;
+        try
+        {
+            foreach (var chunk in ready.GetConsumingEnumerable(stop.Token))
             {
-                done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
-                columns = NewColumns();
-                count = 0;
+                done += PredictChunk(predictor, processor, chunk.Columns.Select(c => c.Column(chunk.Raw.Count)).ToArray(), chunk.Raw.Count, done, chunk.Raw, path, sink, cancel);
+                free.Add(chunk.Raw);
             }
         }
-        if (count > 0) done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
+        catch
+        {
+            stop.Cancel();
+            try { reading.Wait(); } catch (AggregateException) { } // its own error, from a later line, or its cancellation
+            throw;
+        }
+        reading.GetAwaiter().GetResult(); // the reader's error (a malformed line), after every chunk before it
         return done;
     }
+
+    /// <summary>A chunk of rows as the reader hands them over: the cells of the model's features, and the rows as written.</summary>
+    private sealed record Chunk(TabularFile.ColumnBuilder[] Columns, RawRows Raw);
 
     private static long FromParquet(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, CancellationToken cancel)
     {
@@ -121,23 +149,19 @@ public static class TabularFilePredictions
                 for (int r = 0; r < count; r++)
                 {
                     for (int c = 0; c < cells.Length; c++) cells[c] = values[c][r] is null ? "" : TabularValues.Text(values[c][r]);
-                    raw.Add(sink.Join(cells));
+                    raw.Add(sink.Join(cells), line: null);
                 }
                 var columns = places.Select(p => p >= 0 ? values[p] : new object?[count]).ToArray<object>();
-                done += PredictChunk(predictor, processor, columns, count, done, raw, null, path, sink, cancel);
+                done += PredictChunk(predictor, processor, columns, count, done, raw, path, sink, cancel);
             }
             return done;
         }
         finally { parquet.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }
 
-    private static long PredictChunk(Predictor predictor, TabularProcessor processor, TabularFile.ColumnBuilder[] columns, int count, long before,
-        RawRows raw, int[] lines, string path, PredictionWriter sink, CancellationToken cancel) =>
-        PredictChunk(predictor, processor, columns.Select(c => c.Column(count)).ToArray(), count, before, raw, lines, path, sink, cancel);
-
     /// <summary>Encodes, predicts and writes one chunk; an encoding error names the file and the row's line.</summary>
     private static long PredictChunk(Predictor predictor, TabularProcessor processor, object[] columns, int count, long before,
-        RawRows raw, int[]? lines, string path, PredictionWriter sink, CancellationToken cancel)
+        RawRows raw, string path, PredictionWriter sink, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
         var table = new TabularTable(processor.FeatureNames.ToArray(), columns, count);
@@ -150,7 +174,7 @@ public static class TabularFilePredictions
         }
         catch (TabularDataException e) when (e.Row is { } row)
         {
-            var where = lines is null ? $"row {row}" : $"line {lines[row - before - 1]}";
+            var where = raw.LineOf((int)(row - before - 1)) is { } line ? $"line {line}" : $"row {row}";
             throw new InvalidDataException($"{path}, {where}: {e.Message}", e);
         }
         for (int r = 0; r < count; r++) sink.WriteRow(raw[r], predictions, r);
@@ -158,24 +182,30 @@ public static class TabularFilePredictions
         return count;
     }
 
-    /// <summary>A chunk's input rows as they were written, in one buffer: no string per row.</summary>
+    /// <summary>A chunk's input rows as they were written, in one buffer (no string per row), with the line each starts on in the file.</summary>
     private sealed class RawRows(int rows)
     {
         private char[] _chars = new char[rows * 64];
         private readonly int[] _ends = new int[rows];
-        private int _count;
+        private readonly int[] _lines = new int[rows];
 
-        public void Add(ReadOnlySpan<char> row)
+        public int Count { get; private set; }
+
+        public void Add(ReadOnlySpan<char> row, int? line)
         {
-            int start = _count == 0 ? 0 : _ends[_count - 1];
+            int start = Count == 0 ? 0 : _ends[Count - 1];
             if (start + row.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(2 * _chars.Length, start + row.Length));
             row.CopyTo(_chars.AsSpan(start));
-            _ends[_count++] = start + row.Length;
+            _lines[Count] = line ?? 0;
+            _ends[Count++] = start + row.Length;
         }
 
         public ReadOnlySpan<char> this[int row] => _chars.AsSpan(row == 0 ? 0 : _ends[row - 1], _ends[row] - (row == 0 ? 0 : _ends[row - 1]));
 
-        public void Clear() => _count = 0;
+        /// <summary>The line in the file; null for a row of a file without lines (Parquet).</summary>
+        public int? LineOf(int row) => _lines[row] > 0 ? _lines[row] : null;
+
+        public void Clear() => Count = 0;
     }
 
     /// <summary>Writes the output file: the input's columns as they were, then the prediction's.</summary>
