@@ -201,7 +201,8 @@ internal sealed class TextCodes(int[] codes, IReadOnlyList<string?> texts)
 /// A column of numbers by row, NaN where a value is missing. A file reader holds numbers written with few digits
 /// (<c>-12.5</c>, <c>0.1234</c>) as whole numbers m over one power of ten 10^k for the column, in half the memory of
 /// doubles: m and 10^k are exact doubles, so m / 10^k is the exact value rounded once, the double that double.Parse
-/// gives for the text (Clinger's fast path). Other columns are held as doubles.
+/// gives for the text (Clinger's fast path). Other columns are held as doubles; the numbers of a column of
+/// <see cref="TextCodes"/> are its texts' numbers, looked up by code.
 /// </summary>
 public sealed class NumberColumn
 {
