@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Isaacai.Data;
 using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
@@ -181,7 +182,7 @@ public sealed class Predictor
         {
             if (flat.shape[1] != target.Classes.Count)
                 throw new InvalidOperationException($"The model gives {flat.shape[1]} outputs per sample, but the target '{target.Name}' has {target.Classes.Count} classes.");
-            var probabilities = flat.to_type(ScalarType.Float64).softmax(1).data<double>().ToArray();
+            var probabilities = Doubles(flat.to_type(ScalarType.Float64).softmax(1));
             int k = target.Classes.Count;
             var best = new int[n];
             for (int i = 0; i < n; i++)
@@ -191,7 +192,7 @@ public sealed class Predictor
             }
             return new DecodedOutputs((int)n, k, probabilities, best);
         }
-        var values = flat.to_type(ScalarType.Float64).data<double>().ToArray();
+        var values = Doubles(flat.to_type(ScalarType.Float64));
         int width = (int)flat.shape[1];
         if (Target is { Task: TaskKind.Regression } numeric)
         {
@@ -199,6 +200,15 @@ public sealed class Predictor
             for (int i = 0; i < values.Length; i++) values[i] = values[i] * numeric.Std + numeric.Mean;
         }
         return new DecodedOutputs((int)n, width, values, null);
+    }
+
+    /// <summary>A float64 tensor's values, copied at once from its memory (TorchSharp's accessor copies value by value).</summary>
+    private static double[] Doubles(Tensor float64)
+    {
+        var contiguous = float64.contiguous();
+        var values = new double[contiguous.numel()];
+        Marshal.Copy(Optimization.NativeGradients.AddressOf(contiguous), values, 0, values.Length);
+        return values;
     }
 
     /// <summary>Called inside <see cref="Decode"/>'s dispose scope. A NaN output would come back as a class with probability NaN, or a NaN number: an error instead, naming the first such sample.</summary>
