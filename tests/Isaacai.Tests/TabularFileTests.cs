@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Isaacai.Data;
 using Isaacai.Data.Tabular;
+using Isaacai.Inference;
+using Isaacai.Models;
 using Parquet;
 using Parquet.Schema;
 using static TorchSharp.torch;
@@ -82,6 +84,97 @@ public sealed class TabularFileTests : IDisposable
 
         var fromTsv = TabularDatasets.FromFile(WriteSeparated("data.tsv", '\t'), options);
         AssertSame(fromObjects, fromTsv);
+    }
+
+    [Fact]
+    public void Numbers_read_from_a_file_are_the_doubles_double_parse_gives_bit_for_bit()
+    {
+        // Plain decimals of every length up to the reader's fast path and past it, negative zeros, leading zeros, and
+        // the forms only double.Parse reads (exponents, a plus, blanks); each checked against double.Parse.
+        var random = new Random(3);
+        var texts = new List<string> { "-0", "-0.0000", "0", "007.50", "123456789012345", "1234567890123456", "0.000000000000001", "-999999999999999", "1e3", "+2.5", " 4.25 ", "2147483647", "-2147483647" };
+        for (int i = 0; i < 4000; i++)
+        {
+            int digits = random.Next(1, 18), decimals = random.Next(0, digits);
+            var number = string.Concat(Enumerable.Range(0, digits).Select(_ => (char)('0' + random.Next(10))));
+            texts.Add((random.Next(2) == 0 ? "-" : "") + (decimals == 0 ? number : number.Insert(digits - decimals, ".")));
+        }
+        var csv = WriteFile("x,label\n" + string.Concat(texts.Select((t, i) => $"{t},{i % 2}\n")), "numbers.csv");
+        var table = TabularFile.Read(csv, new TabularFileColumns { Text = ["label"] });
+        Assert.NotNull(table.Numbers(0));
+        for (int r = 0; r < texts.Count; r++)
+            Assert.Equal(BitConverter.DoubleToInt64Bits(double.Parse(texts[r], CultureInfo.InvariantCulture)), BitConverter.DoubleToInt64Bits((double)table[r, 0]!));
+    }
+
+    [Fact]
+    public void Numbers_held_as_whole_numbers_over_a_power_of_ten_make_the_same_dataset_as_objects()
+    {
+        // A column scaled up as more decimals come (with a negative zero and missing values), one that turns to doubles
+        // at an exponent, one whose numbers outgrow an int once scaled, and one of whole numbers.
+        string Cell(int i, int column) => column switch
+        {
+            0 => i % 13 == 4 ? "" : i == 7 ? "-0.0000" : (i % 4) switch { 0 => $"{i}", 1 => $"-{i}.5", 2 => $"{i}.25", _ => $"0.{i:000}" },
+            1 => i == 50 ? "1.5e2" : $"{i % 9}.{i % 7}",
+            2 => i == 30 ? "0.001" : $"{i * 7919 % 100_000 * 10_000}",
+            3 => $"{i % 5 - 2}",
+            _ => $"{i % 3}",
+        };
+        string[] header = ["a", "b", "c", "d", "label"];
+        var rows = Enumerable.Range(0, 90).Select(i => Enumerable.Range(0, 5).Select(c => Cell(i, c)).ToArray()).ToList();
+        var csv = WriteFile(string.Join("\n", new[] { header }.Concat(rows).Select(r => string.Join(",", r))) + "\n", "scaled.csv");
+        var options = new TabularOptions("label") { MissingValue = MissingValuePolicy.Mean };
+        var asText = TabularTable.FromRecords(rows.Select(r => (IReadOnlyDictionary<string, object?>)header.Zip(r).ToDictionary(p => p.First, p => (object?)p.Second)));
+        AssertSame(TabularDatasets.FromTable(asText, options), TabularDatasets.FromFile(csv, options));
+    }
+
+    [Theory]
+    [InlineData(TaskKind.Classification)]
+    [InlineData(TaskKind.Regression)]
+    public void Predictions_of_a_file_are_those_of_its_rows_as_text_chunk_after_chunk(TaskKind task)
+    {
+        Isaac.SetSeed(2);
+        var csv = WriteSeparated("data.csv", ',');
+        var options = new TabularOptions("label") { Categories = ["code"], MissingValue = MissingValuePolicy.Mean, Task = task };
+        var processor = TabularDatasets.FromFile(csv, options).Processor!;
+        var predictor = new Predictor(new Mlp(processor.Width, [8], task == TaskKind.Classification ? processor.Target.Classes.Count : 1), processor: processor);
+        var output = Path.Combine(_folder, "predicted.csv");
+        // Chunks of 7 rows: blanks and NAs filled in, quoted categories, text among numbers, across chunk edges.
+        Assert.Equal(120, TabularFilePredictions.Predict(predictor, csv, output, chunkRows: 7));
+
+        // The same rows as text, 7 at a time (the model's kernels may round differently for another number of rows).
+        var expected = Rows().Chunk(7).SelectMany(chunk => predictor.Predict(
+            TabularTable.FromRecords(chunk.Select(r => (IReadOnlyDictionary<string, object?>)Header.Zip(r).ToDictionary(p => p.First, p => (object?)p.Second))))).ToList();
+        var written = TabularFile.Read(output, new TabularFileColumns { AllText = true });
+        Assert.Equal([.. Header, "Prediction", .. task == TaskKind.Classification ? new[] { "Probability" } : []], written.Columns);
+        for (int r = 0; r < 120; r++)
+        {
+            Assert.Equal(Rows()[r], Header.Select((_, c) => (string?)written[r, c]));
+            var value = expected[r].Value is double number ? number.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(expected[r].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(value, written[r, Header.Length]);
+            if (task == TaskKind.Classification) Assert.Equal(expected[r].Probability!.Value.ToString("R", CultureInfo.InvariantCulture), written[r, Header.Length + 1]);
+        }
+    }
+
+    [Fact]
+    public void A_bad_line_in_a_file_to_predict_is_one_error_naming_the_first_and_no_file()
+    {
+        var csv = WriteSeparated("data.csv", ',');
+        var processor = TabularDatasets.FromFile(csv, new TabularOptions("label") { Categories = ["code"], MissingValue = MissingValuePolicy.Mean }).Processor!;
+        var predictor = new Predictor(new Mlp(processor.Width, [8], processor.Target.Classes.Count), processor: processor);
+        var lines = File.ReadAllLines(csv);
+        var malformed = lines.ToArray();
+        malformed[39] += ",extra"; // line 40: a field too many, which the reader (a chunk ahead) meets
+        var output = Path.Combine(_folder, "never.csv");
+        var error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, WriteFile(string.Join("\n", malformed) + "\n", "malformed.csv"), output, chunkRows: 8));
+        Assert.Contains("line 40 has 7 fields; the header has 6", error.Message);
+        Assert.False(File.Exists(output));
+
+        // Text at line 13, in the second chunk of 8, comes first: it is the error, whatever the reader, chunks ahead, has met by then.
+        malformed[12] = "oops" + lines[12][lines[12].IndexOf(',')..];
+        var bad = WriteFile(string.Join("\n", malformed) + "\n", "bad.csv");
+        error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, bad, output, chunkRows: 8));
+        Assert.StartsWith($"{bad}, line 13: Row 12, column 'x': 'oops' is not a number", error.Message);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

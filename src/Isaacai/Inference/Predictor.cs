@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Isaacai.Data;
 using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
@@ -52,10 +53,14 @@ public sealed class Predictor
             using var scope = NewDisposeScope();
             for (long start = 0; start < inputs.shape[0]; start += batchSize)
             {
+                // Each batch's tensors freed with the batch, all but its outputs: kept to the end, a million rows'
+                // hidden activations would all be held at once, and freed memory that the allocator gives back to the
+                // system is faulted in again by the next batch.
+                using var batchScope = NewDisposeScope();
                 // A copy in torch's own (aligned) memory: a tensor that wraps a managed array lies wherever .NET put
                 // it, and CPU kernels then vary in the last bit with the alignment.
                 var batch = inputs.narrow(0, start, Math.Min(batchSize, inputs.shape[0] - start)).to(device).clone();
-                parts.Add(Model.call(batch).cpu());
+                parts.Add(Model.call(batch).cpu().MoveToOuterDisposeScope());
             }
             var all = parts.Count == 0 ? empty(0) : cat(parts, 0);
             return all.MoveToOuterDisposeScope();
@@ -148,8 +153,28 @@ public sealed class Predictor
     /// <summary>Turns model outputs [N, K] into predictions: classes with probabilities, numbers in the target's units, or raw outputs.</summary>
     public IReadOnlyList<Prediction> Decode(Tensor outputs)
     {
+        var decoded = DecodeValues(outputs);
+        int n = decoded.Count, width = decoded.Width;
+        if (Target is { Task: TaskKind.Classification } target)
+            return Enumerable.Range(0, n).Select(i =>
+            {
+                var byClass = new Dictionary<string, double>(width);
+                for (int c = 0; c < width; c++) byClass[target.Classes[c]] = decoded.Values[i * width + c];
+                return new Prediction(target.Label(decoded.Best![i]), decoded.Best[i], decoded.Values[i * width + decoded.Best[i]], byClass);
+            }).ToList();
+        if (Target is { Task: TaskKind.Regression }) return decoded.Values.Select(v => new Prediction(v)).ToList();
+        return Enumerable.Range(0, n).Select(i => new Prediction(decoded.Values.AsSpan(i * width, width).ToArray())).ToList();
+    }
+
+    /// <summary>
+    /// What <see cref="Decode"/> reads from model outputs [N, K], with no object per sample (a file of predictions
+    /// needs none): each sample's class probabilities and its best class, or its number in the target's units, or
+    /// its raw outputs.
+    /// </summary>
+    internal DecodedOutputs DecodeValues(Tensor outputs)
+    {
         long n = outputs.shape[0];
-        if (n == 0) return [];
+        if (n == 0) return new DecodedOutputs(0, 0, [], Target is { Task: TaskKind.Classification } ? [] : null);
         using var scope = NewDisposeScope();
         var flat = outputs.reshape(n, -1);
         if (Target is not null) ThrowIfNotFinite(flat);
@@ -157,26 +182,33 @@ public sealed class Predictor
         {
             if (flat.shape[1] != target.Classes.Count)
                 throw new InvalidOperationException($"The model gives {flat.shape[1]} outputs per sample, but the target '{target.Name}' has {target.Classes.Count} classes.");
-            var probabilities = flat.to_type(ScalarType.Float64).softmax(1).data<double>().ToArray();
+            var probabilities = Doubles(flat.to_type(ScalarType.Float64).softmax(1));
             int k = target.Classes.Count;
-            return Enumerable.Range(0, (int)n).Select(i =>
+            var best = new int[n];
+            for (int i = 0; i < n; i++)
             {
                 var row = probabilities.AsSpan(i * k, k);
-                int best = 0;
-                for (int c = 1; c < k; c++) if (row[c] > row[best]) best = c;
-                var byClass = new Dictionary<string, double>(k);
-                for (int c = 0; c < k; c++) byClass[target.Classes[c]] = row[c];
-                return new Prediction(target.Label(best), best, row[best], byClass);
-            }).ToList();
+                for (int c = 1; c < k; c++) if (row[c] > row[best[i]]) best[i] = c;
+            }
+            return new DecodedOutputs((int)n, k, probabilities, best);
         }
-        var values = flat.to_type(ScalarType.Float64).data<double>().ToArray();
+        var values = Doubles(flat.to_type(ScalarType.Float64));
         int width = (int)flat.shape[1];
         if (Target is { Task: TaskKind.Regression } numeric)
         {
             if (width != 1) throw new InvalidOperationException($"The model gives {width} outputs per sample; a regression target needs one.");
-            return values.Select(v => new Prediction(v * numeric.Std + numeric.Mean)).ToList();
+            for (int i = 0; i < values.Length; i++) values[i] = values[i] * numeric.Std + numeric.Mean;
         }
-        return Enumerable.Range(0, (int)n).Select(i => new Prediction(values.AsSpan(i * width, width).ToArray())).ToList();
+        return new DecodedOutputs((int)n, width, values, null);
+    }
+
+    /// <summary>A float64 tensor's values, copied at once from its memory (TorchSharp's accessor copies value by value).</summary>
+    private static double[] Doubles(Tensor float64)
+    {
+        var contiguous = float64.contiguous();
+        var values = new double[contiguous.numel()];
+        Marshal.Copy(Optimization.NativeGradients.AddressOf(contiguous), values, 0, values.Length);
+        return values;
     }
 
     /// <summary>Called inside <see cref="Decode"/>'s dispose scope. A NaN output would come back as a class with probability NaN, or a NaN number: an error instead, naming the first such sample.</summary>
@@ -193,3 +225,10 @@ public sealed class Predictor
 
     public override string ToString() => $"Predictor({Model.GetName()}; {(Target is null ? "raw outputs" : $"target {Target}")})";
 }
+
+/// <summary>
+/// Model outputs as <see cref="Predictor.DecodeValues"/> reads them: <see cref="Count"/> samples of <see cref="Width"/>
+/// values each (class probabilities, with each sample's <see cref="Best"/> class; or a number in the target's units;
+/// or raw outputs), sample after sample.
+/// </summary>
+internal sealed record DecodedOutputs(int Count, int Width, double[] Values, int[]? Best);

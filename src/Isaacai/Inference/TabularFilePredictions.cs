@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Isaacai.Data;
@@ -65,36 +66,63 @@ public static class TabularFilePredictions
         var places = FeaturePlaces(processor, header, path);
         bool sameSeparator = separator == TabularFile.SeparatorOf(path);
         sink.WriteHeader(header);
-        var raw = new string[chunkRows];
-        var lines = new int[chunkRows];
         var modes = processor.Features.Select(f => f.Kind == FeatureKind.Numeric ? TabularFile.CellMode.NumbersOrText : TabularFile.CellMode.Text).ToArray();
-        TabularFile.ColumnBuilder[] NewColumns() => modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray();
-        var columns = NewColumns();
-        long done = 0;
-        int count = 0;
-        string[]? fields = sameSeparator ? null : new string[header.Length];
-        foreach (var row in reader)
+        // The file is read and parsed a chunk ahead, on a thread of its own, while this one encodes, predicts and writes
+        // the chunk before. Chunks go in order, so the first bad line still gives the error: the reader stops at its own,
+        // after the chunks before it, and one found here first stops the reader.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var ready = new BlockingCollection<Chunk>(boundedCapacity: 2);
+        using var free = new BlockingCollection<RawRows>();
+        for (int i = 0; i < 3; i++) free.Add(new RawRows(chunkRows));
+        var reading = Task.Run(() =>
         {
-            if (!TabularFile.CheckWidth(row, header, path)) continue;
-            for (int i = 0; i < places.Length; i++)
-                if (places[i] >= 0) columns[i].Add(count, row[places[i]].Span, path, row.LineNumberFrom, header[places[i]]);
-            if (sameSeparator) raw[count] = row.Span.ToString();
-            else
+            try
             {
-                for (int c = 0; c < fields!.Length; c++) fields[c] = TabularFile.Unquote(row[c].Span, path, row.LineNumberFrom, $"column '{header[c]}'");
-                raw[count] = sink.Join(fields);
+                var chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                string[]? fields = sameSeparator ? null : new string[header.Length];
+                foreach (var row in reader)
+                {
+                    if (!TabularFile.CheckWidth(row, header, path)) continue;
+                    int at = chunk.Raw.Count;
+                    for (int i = 0; i < places.Length; i++)
+                        if (places[i] >= 0) chunk.Columns[i].Add(at, row[places[i]].Span, path, row.LineNumberFrom, header[places[i]]);
+                    if (sameSeparator) chunk.Raw.Add(row.Span, row.LineNumberFrom);
+                    else
+                    {
+                        for (int c = 0; c < fields!.Length; c++) fields[c] = TabularFile.Unquote(row[c].Span, path, row.LineNumberFrom, $"column '{header[c]}'");
+                        chunk.Raw.Add(sink.Join(fields), row.LineNumberFrom);
+                    }
+                    if (chunk.Raw.Count == chunkRows)
+                    {
+                        ready.Add(chunk, stop.Token);
+                        chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                    }
+                }
+                if (chunk.Raw.Count > 0) ready.Add(chunk, stop.Token);
             }
-            lines[count++] = row.LineNumberFrom;
-            if (count == chunkRows)
+            finally { ready.CompleteAdding(); }
+        });
+        long done = 0;
+        try
+        {
+            foreach (var chunk in ready.GetConsumingEnumerable(stop.Token))
             {
-                done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
-                columns = NewColumns();
-                count = 0;
+                done += PredictChunk(predictor, processor, chunk.Columns.Select(c => c.Column(chunk.Raw.Count)).ToArray(), chunk.Raw.Count, done, chunk.Raw, path, sink, cancel);
+                free.Add(chunk.Raw);
             }
         }
-        if (count > 0) done += PredictChunk(predictor, processor, columns, count, done, raw, lines, path, sink, cancel);
+        catch
+        {
+            stop.Cancel();
+            try { reading.Wait(); } catch (AggregateException) { } // its own error, from a later line, or its cancellation
+            throw;
+        }
+        reading.GetAwaiter().GetResult(); // the reader's error (a malformed line), after every chunk before it
         return done;
     }
+
+    /// <summary>A chunk of rows as the reader hands them over: the cells of the model's features, and the rows as written.</summary>
+    private sealed record Chunk(TabularFile.ColumnBuilder[] Columns, RawRows Raw);
 
     private static long FromParquet(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, CancellationToken cancel)
     {
@@ -116,80 +144,120 @@ public static class TabularFilePredictions
                     TabularFile.ReadParquetColumn(group, field, column, 0, path, cancel);
                     return column;
                 }).ToArray();
-                var raw = new string[count];
+                var raw = new RawRows(count);
                 var cells = new string[fields.Length];
                 for (int r = 0; r < count; r++)
                 {
                     for (int c = 0; c < cells.Length; c++) cells[c] = values[c][r] is null ? "" : TabularValues.Text(values[c][r]);
-                    raw[r] = sink.Join(cells);
+                    raw.Add(sink.Join(cells), line: null);
                 }
-                var columns = places.Select((p, i) => p >= 0 ? (Array)values[p] : new object?[count]).ToArray();
-                done += PredictChunk(predictor, processor, columns, count, done, raw, null, path, sink, cancel);
+                var columns = places.Select(p => p >= 0 ? values[p] : new object?[count]).ToArray<object>();
+                done += PredictChunk(predictor, processor, columns, count, done, raw, path, sink, cancel);
             }
             return done;
         }
         finally { parquet.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }
 
-    private static long PredictChunk(Predictor predictor, TabularProcessor processor, TabularFile.ColumnBuilder[] columns, int count, long before,
-        string[] raw, int[] lines, string path, PredictionWriter sink, CancellationToken cancel) =>
-        PredictChunk(predictor, processor, columns.Select(c => c.ToArray(count)).ToArray(), count, before, raw, lines, path, sink, cancel);
-
     /// <summary>Encodes, predicts and writes one chunk; an encoding error names the file and the row's line.</summary>
-    private static long PredictChunk(Predictor predictor, TabularProcessor processor, Array[] columns, int count, long before,
-        string[] raw, int[]? lines, string path, PredictionWriter sink, CancellationToken cancel)
+    private static long PredictChunk(Predictor predictor, TabularProcessor processor, object[] columns, int count, long before,
+        RawRows raw, string path, PredictionWriter sink, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
         var table = new TabularTable(processor.FeatureNames.ToArray(), columns, count);
-        IReadOnlyList<Prediction> predictions;
+        DecodedOutputs predictions;
         try
         {
             using var inputs = processor.Transform(table, null, before + 1);
-            predictions = predictor.Predict(inputs, Predictor.DefaultBatchSize);
+            using var outputs = predictor.Outputs(inputs, Predictor.DefaultBatchSize);
+            predictions = predictor.DecodeValues(outputs);
         }
         catch (TabularDataException e) when (e.Row is { } row)
         {
-            var where = lines is null ? $"row {row}" : $"line {lines[row - before - 1]}";
+            var where = raw.LineOf((int)(row - before - 1)) is { } line ? $"line {line}" : $"row {row}";
             throw new InvalidDataException($"{path}, {where}: {e.Message}", e);
         }
-        for (int r = 0; r < count; r++) sink.WriteRow(raw[r], predictions[r]);
+        for (int r = 0; r < count; r++) sink.WriteRow(raw[r], predictions, r);
+        raw.Clear();
         return count;
+    }
+
+    /// <summary>A chunk's input rows as they were written, in one buffer (no string per row), with the line each starts on in the file.</summary>
+    private sealed class RawRows(int rows)
+    {
+        private char[] _chars = new char[rows * 64];
+        private readonly int[] _ends = new int[rows];
+        private readonly int[] _lines = new int[rows];
+
+        public int Count { get; private set; }
+
+        public void Add(ReadOnlySpan<char> row, int? line)
+        {
+            int start = Count == 0 ? 0 : _ends[Count - 1];
+            if (start + row.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(2 * _chars.Length, start + row.Length));
+            row.CopyTo(_chars.AsSpan(start));
+            _lines[Count] = line ?? 0;
+            _ends[Count++] = start + row.Length;
+        }
+
+        public ReadOnlySpan<char> this[int row] => _chars.AsSpan(row == 0 ? 0 : _ends[row - 1], _ends[row] - (row == 0 ? 0 : _ends[row - 1]));
+
+        /// <summary>The line in the file; null for a row of a file without lines (Parquet).</summary>
+        public int? LineOf(int row) => _lines[row] > 0 ? _lines[row] : null;
+
+        public void Clear() => Count = 0;
     }
 
     /// <summary>Writes the output file: the input's columns as they were, then the prediction's.</summary>
     private sealed class PredictionWriter(TextWriter writer, char separator, TargetSpec target)
     {
-        private readonly StringBuilder _line = new();
+        /// <summary>Each class's name as written: its label's text, quoted where RFC 4180 needs it.</summary>
+        private readonly string[] _classes = target.Task == TaskKind.Classification
+            ? Enumerable.Range(0, target.Classes.Count).Select(c => Join([Convert.ToString(target.Label(c), CultureInfo.InvariantCulture) ?? ""], separator)).ToArray()
+            : [];
 
         public static IEnumerable<string> Columns(TargetSpec target) =>
             target.Task == TaskKind.Classification ? ["Prediction", "Probability"] : ["Prediction"];
 
         public void WriteHeader(IReadOnlyList<string> header) => writer.WriteLine(Join([.. header, .. Columns(target)]));
 
-        public void WriteRow(string raw, Prediction prediction)
+        /// <summary>The row as it was, then its class and probability, or its number.</summary>
+        public void WriteRow(ReadOnlySpan<char> raw, DecodedOutputs predictions, int row)
         {
-            _line.Clear().Append(raw).Append(separator);
-            AppendField(_line, prediction.Value is double number ? number.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(prediction.Value, CultureInfo.InvariantCulture) ?? "");
-            if (prediction.Probability is { } p) _line.Append(separator).Append(p.ToString("R", CultureInfo.InvariantCulture));
-            writer.WriteLine(_line);
+            writer.Write(raw);
+            writer.Write(separator);
+            if (predictions.Best is { } best)
+            {
+                writer.Write(_classes[best[row]]);
+                writer.Write(separator);
+                WriteNumber(predictions.Values[row * predictions.Width + best[row]]);
+            }
+            else WriteNumber(predictions.Values[row]);
+            writer.WriteLine();
+        }
+
+        /// <summary>As <c>ToString("R")</c> writes it, without a string.</summary>
+        private void WriteNumber(double value)
+        {
+            Span<char> text = stackalloc char[32];
+            value.TryFormat(text, out int length, "R", CultureInfo.InvariantCulture);
+            writer.Write(text[..length]);
         }
 
         /// <summary>Fields joined by the separator, each quoted where RFC 4180 needs it.</summary>
-        public string Join(IReadOnlyList<string> fields)
+        public string Join(IReadOnlyList<string> fields) => Join(fields, separator);
+
+        private static string Join(IReadOnlyList<string> fields, char separator)
         {
             var line = new StringBuilder();
             for (int i = 0; i < fields.Count; i++)
             {
                 if (i > 0) line.Append(separator);
-                AppendField(line, fields[i]);
+                var field = fields[i];
+                if (field.AsSpan().IndexOfAny([separator, '"', '\n', '\r']) < 0) line.Append(field);
+                else line.Append('"').Append(field.Replace("\"", "\"\"")).Append('"');
             }
             return line.ToString();
-        }
-
-        private void AppendField(StringBuilder line, string field)
-        {
-            if (field.AsSpan().IndexOfAny([separator, '"', '\n', '\r']) < 0) { line.Append(field); return; }
-            line.Append('"').Append(field.Replace("\"", "\"\"")).Append('"');
         }
     }
 }

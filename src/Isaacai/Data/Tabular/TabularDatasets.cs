@@ -50,13 +50,14 @@ public static class TabularDatasets
         var targetName = table.Columns[target];
         var targetIntent = options.Task switch { TaskKind.Classification => ColumnIntent.Category, TaskKind.Regression => ColumnIntent.Number, _ => ColumnIntent.Infer };
         var targetNumbers = NumbersOf(table, target, rows, targetIntent, logger, isTarget: true);
-        var task = options.Task ?? (targetNumbers is null ? TaskKind.Classification : InferTask(rows.Select(r => (object?)targetNumbers[r])));
+        var task = options.Task ?? (targetNumbers is null ? TaskKind.Classification : InferTaskOfNumbers(rows.Select(r => targetNumbers[r])));
         if (task == TaskKind.Classification) targetNumbers = null;
-        var classes = task == TaskKind.Classification ? SortedClasses(rows.Select(r => TabularValues.Text(table[r, target]))) : null;
+        var classes = task == TaskKind.Classification ? SortedClasses(new ColumnCells<string>(table, target, TabularValues.Text).OfPresent(rows)) : null;
         if (classes is { Count: < 2 }) throw new TabularDataException($"The target '{targetName}' has only one class ('{classes[0]}'); a classifier needs at least two.", targetName);
 
-        var classOf = classes?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
-        var (train, valid) = Split(rows, classOf is null ? null : r => classOf[TabularValues.Text(table[r, target])], options.ValidFraction, options.Seed);
+        var classIndex = classes?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var classOf = classIndex is null ? null : new ColumnCells<long>(table, target, v => classIndex[TabularValues.Text(v)]);
+        var (train, valid) = Split(rows, classOf is null ? null : r => classOf[r], options.ValidFraction, options.Seed);
 
         var fitted = features.Select(c =>
         {
@@ -69,7 +70,7 @@ public static class TabularDatasets
         if (classes is not null) targetSpec = TargetSpec.Classification(targetName, classes, LabelTypeOf(table, target, rows));
         else
         {
-            var (mean, std) = MeanAndStd(train.Select(r => targetNumbers![r]).ToList());
+            var (mean, std) = MeanAndStd(targetNumbers!, train);
             targetSpec = TargetSpec.Regression(targetName, mean, std);
         }
         var processor = new TabularProcessor(fitted, targetSpec, options.MissingValue);
@@ -78,7 +79,7 @@ public static class TabularDatasets
         TensorDataset Encode(IReadOnlyList<int> split)
         {
             Tensor y = classOf is not null
-                ? tensor(split.Select(r => classOf[TabularValues.Text(table[r, target])]).ToArray(), [split.Count])
+                ? tensor(split.Select(r => classOf[r]).ToArray(), [split.Count])
                 : tensor(split.Select(r => (float)((targetNumbers![r] - targetSpec.Mean) / targetSpec.Std)).ToArray(), [split.Count, 1]);
             return new TensorDataset(processor.Transform(table, split), y);
         }
@@ -106,10 +107,27 @@ public static class TabularDatasets
     /// </summary>
     public static TaskKind InferTask(IEnumerable<object?> targetValues)
     {
-        var distinct = new HashSet<double>();
-        foreach (var value in targetValues)
+        bool notANumber = false;
+        var task = InferTaskOfNumbers(Numbers());
+        return notANumber ? TaskKind.Classification : task;
+
+        // Read as far as InferTask reads them: a number with a fraction decides before a later value that is not a number.
+        IEnumerable<double> Numbers()
         {
-            if (!TabularValues.TryNumber(value, out var number)) return TaskKind.Classification;
+            foreach (var value in targetValues)
+            {
+                if (!TabularValues.TryNumber(value, out var number)) { notANumber = true; yield break; }
+                yield return number;
+            }
+        }
+    }
+
+    /// <summary><see cref="InferTask"/> for values that are all finite numbers.</summary>
+    private static TaskKind InferTaskOfNumbers(IEnumerable<double> numbers)
+    {
+        var distinct = new HashSet<double>();
+        foreach (var number in numbers)
+        {
             if (number != Math.Floor(number)) return TaskKind.Regression;
             distinct.Add(number);
         }
@@ -152,19 +170,20 @@ public static class TabularDatasets
             distinct.Clear();
             int present = 0, valueLike = 0;
             bool ofValues = false;
+            var isValue = new ColumnCells<bool>(table, c, v => TabularValues.Read(v, out _) != CellReading.Text || TabularDates.TryDate(v, out _));
+            var text = new ColumnCells<string>(table, c, TabularValues.Text);
             for (int r = 0; r < table.RowCount; r++)
             {
-                var value = table[r, c];
-                if (TabularValues.IsMissing(value)) continue;
+                if (table.IsMissing(r, c)) continue;
                 present++;
                 // Numbers and dates are read as values, never as categories, so they are no IDs. Whether a column holds
                 // them is judged on its first present values, so that a long column of numbers is not read twice here.
                 if (present <= IdLikeProbe)
                 {
-                    if (TabularValues.Read(value, out _) != CellReading.Text || TabularDates.TryDate(value, out _)) valueLike++;
+                    if (isValue[r]) valueLike++;
                     if (present == IdLikeProbe && valueLike * 2 > present) { ofValues = true; break; }
                 }
-                distinct.Add(TabularValues.Text(value));
+                distinct.Add(text[r]);
             }
             if (ofValues || valueLike * 2 > Math.Min(present, IdLikeProbe)) continue;
             if (distinct.Count > IdLikeMinDistinct && distinct.Count > share * present) left.Add((c, distinct.Count, present));
@@ -206,20 +225,28 @@ public static class TabularDatasets
     /// to read as categories gets a warning instead. Numbers beyond float32's range are an error, since the model
     /// computes in float32 and such a value would reach it as an infinity.
     /// </summary>
-    private static double[]? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger, bool isTarget = false)
+    private static NumberColumn? NumbersOf(TabularTable table, int column, List<int> rows, ColumnIntent intent, ILogger logger, bool isTarget = false)
     {
         var name = table.Columns[column];
         if (table.Numbers(column) is { } held && intent != ColumnIntent.Category && AllFiniteFloats(held, rows)) return held;
-        var numbers = new double[table.RowCount];
+        // By row, NaN where missing, made at the first number (a column of text needs none); a column of codes needs
+        // only its texts' numbers.
+        var codes = table.Codes(column);
+        double[]? numbers = null;
         int present = 0, numberLike = 0, firstOther = -1;
+        var cells = new ColumnCells<(CellReading Reading, double Number)>(table, column, v => (TabularValues.Read(v, out var number), number));
         foreach (var r in rows)
         {
-            var value = table[r, column];
-            if (TabularValues.IsMissing(value)) continue;
+            if (table.IsMissing(r, column)) continue;
             present++;
-            var reading = TabularValues.Read(value, out numbers[r]);
-            if (reading != CellReading.Text) numberLike++;
-            if (reading != CellReading.Number && firstOther < 0) firstOther = r;
+            var reading = cells[r];
+            if (reading.Reading == CellReading.Number && codes is null)
+            {
+                if (numbers is null) Array.Fill(numbers = new double[table.RowCount], double.NaN);
+                numbers[r] = reading.Number;
+            }
+            if (reading.Reading != CellReading.Text) numberLike++;
+            if (reading.Reading != CellReading.Number && firstOther < 0) firstOther = r;
         }
         bool looksNumeric = numberLike * 2 > present;
         if (intent == ColumnIntent.Category)
@@ -234,12 +261,15 @@ public static class TabularDatasets
             if (intent == ColumnIntent.Infer && !looksNumeric) return null;
             throw NotANumber(table, column, firstOther, present - OtherCount(table, column, rows), present, intent, isTarget);
         }
+        var result = codes is not null
+            ? new NumberColumn(codes.Codes, codes.Texts.Select(t => TabularValues.IsMissing(t) ? double.NaN : TabularValues.Read(t, out var n) == CellReading.Number ? n : double.NaN).ToArray())
+            : new NumberColumn(numbers ?? Enumerable.Repeat(double.NaN, table.RowCount).ToArray()); // no value at all: the fit says so
         foreach (var r in rows)
-            if (Math.Abs(numbers[r]) > float.MaxValue)
+            if (Math.Abs(result[r]) > float.MaxValue)
                 throw new TabularDataException(
                     $"Row {r + 1}, column '{name}': {TabularValues.Text(table[r, column])} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}), in which the model computes. Rescale the column (in thousands, say) or leave the row out.",
                     name, r + 1);
-        return numbers;
+        return result;
     }
 
     /// <summary>
@@ -249,14 +279,14 @@ public static class TabularDatasets
     /// </summary>
     private static DateTime[]? DatesOf(TabularTable table, int column, List<int> rows)
     {
-        var dates = new DateTime[table.RowCount];
+        DateTime[]? dates = null; // made at the first date (a column of text needs none)
         int present = 0, count = 0, firstOther = -1;
+        var cells = new ColumnCells<DateTime?>(table, column, v => TabularDates.TryDate(v, out var date) ? date : null);
         foreach (var r in rows)
         {
-            var value = table[r, column];
-            if (TabularValues.IsMissing(value)) continue;
+            if (table.IsMissing(r, column)) continue;
             present++;
-            if (TabularDates.TryDate(value, out dates[r])) count++;
+            if (cells[r] is { } date) { (dates ??= new DateTime[table.RowCount])[r] = date; count++; }
             else if (firstOther < 0) firstOther = r;
         }
         if (count * 2 <= present) return null;
@@ -268,8 +298,9 @@ public static class TabularDatasets
     }
 
     /// <summary>Whether a column held as numbers needs no check cell by cell: every kept row's value is missing or a finite float32.</summary>
-    private static bool AllFiniteFloats(double[] numbers, List<int> rows)
+    private static bool AllFiniteFloats(NumberColumn numbers, List<int> rows)
     {
+        if (numbers.KnownWithinFloat32) return true;
         foreach (var r in rows)
             if (!double.IsNaN(numbers[r]) && !(Math.Abs(numbers[r]) <= float.MaxValue)) return false;
         return true;
@@ -301,18 +332,31 @@ public static class TabularDatasets
     {
         var checkedColumns = features.Append(target).ToList();
         var missingByColumn = checkedColumns.ToDictionary(c => c, _ => 0);
-        var keep = new List<int>(table.RowCount);
+        int n = table.RowCount;
+        // Column by column (a column of numbers is one scan for NaN); the first missing cell is the first in row order,
+        // and within its row the first in checkedColumns' order, as a scan row by row would find it.
+        bool[]? anyMissing = null, noTarget = null;
         (int Row, int Column)? first = null;
-        int affected = 0, targetMissing = 0;
-        for (int r = 0; r < table.RowCount; r++)
+        foreach (var c in checkedColumns)
         {
-            bool any = false;
-            foreach (var c in checkedColumns)
-                if (table.IsMissing(r, c)) { missingByColumn[c]++; any = true; first ??= (r, c); }
-            bool noTarget = table.IsMissing(r, target);
+            var numbers = table.Numbers(c);
+            for (int r = 0; r < n; r++)
+            {
+                if (numbers is not null ? !double.IsNaN(numbers[r]) : !table.IsMissing(r, c)) continue;
+                missingByColumn[c]++;
+                (anyMissing ??= new bool[n])[r] = true;
+                if (c == target) (noTarget ??= new bool[n])[r] = true;
+                if (first is null || r < first.Value.Row) first = (r, c);
+            }
+        }
+        var keep = new List<int>(n);
+        int affected = 0, targetMissing = 0;
+        for (int r = 0; r < n; r++)
+        {
+            bool any = anyMissing?[r] ?? false, noValue = noTarget?[r] ?? false;
             if (any) affected++;
-            if (noTarget) targetMissing++;
-            if (policy == MissingValuePolicy.Drop ? !any : !noTarget) keep.Add(r);
+            if (noValue) targetMissing++;
+            if (policy == MissingValuePolicy.Drop ? !any : !noValue) keep.Add(r);
         }
         if (affected == 0) return keep;
         var where = string.Join(", ", missingByColumn.Where(kv => kv.Value > 0).Select(kv => $"{table.Columns[kv.Key]} ({kv.Value})"));
@@ -363,43 +407,47 @@ public static class TabularDatasets
         return (train, valid);
     }
 
-    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, TabularOptions options, double[]? numbers, DateTime[]? dates)
+    private static FeatureColumn FitColumn(TabularTable table, int column, List<int> rows, List<int> train, TabularOptions options, NumberColumn? numbers, DateTime[]? dates)
     {
         var name = table.Columns[column];
         var policy = options.MissingValue;
-        var present = train.Where(r => !table.IsMissing(r, column)).ToList();
         if (numbers is not null || dates is not null)
-            if (present.Count == 0) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
+            if (train.All(r => table.IsMissing(r, column))) throw new TabularDataException($"The column '{name}' has no value in the train split.", name);
+        // The train split's present values, in its order; a list only where a statistic needs one (a number column's is the NaNs left out).
+        IEnumerable<int> Present() => train.Where(r => !table.IsMissing(r, column));
         if (numbers is not null)
         {
-            var trainNumbers = present.Select(r => numbers[r]).ToList();
-            var (mean, std) = MeanAndStd(trainNumbers);
+            var (mean, std) = MeanAndStd(numbers, train);
             string? fill = policy switch
             {
                 MissingValuePolicy.Mean => mean.ToString("R", CultureInfo.InvariantCulture),
-                MissingValuePolicy.Mode => MostFrequent(trainNumbers.Select(n => n.ToString("R", CultureInfo.InvariantCulture))),
+                MissingValuePolicy.Mode => MostFrequent(Present().Select(r => numbers[r].ToString("R", CultureInfo.InvariantCulture))),
                 _ => null,
             };
             return new FeatureColumn(name, FeatureKind.Numeric, mean, std, [], fill);
         }
         if (dates is not null)
         {
+            var present = Present().ToList();
             var parts = TabularDates.Parts.Select(part =>
             {
-                var (mean, std) = MeanAndStd(present.Select(r => TabularDates.PartOf(dates[r], part)).ToList());
+                var values = new double[present.Count];
+                for (int i = 0; i < values.Length; i++) values[i] = TabularDates.PartOf(dates[present[i]], part);
+                var (mean, std) = MeanAndStd(new NumberColumn(values), Enumerable.Range(0, values.Length).ToList());
                 return new DatePartScale(part, mean, std);
             }).ToList();
             // The mean date (mean elapsed time) or the most frequent one, as text the column reads back.
             string? fill = policy switch
             {
                 MissingValuePolicy.Mean => TabularDates.Text(DateTime.UnixEpoch.AddDays(parts.Single(p => p.Part == DatePart.Elapsed).Mean)),
-                MissingValuePolicy.Mode => MostFrequent(present.Select(r => TabularDates.Text(dates[r]))),
+                MissingValuePolicy.Mode => MostFrequent(Present().Select(r => TabularDates.Text(dates[r]))),
                 _ => null,
             };
             return new FeatureColumn(name, FeatureKind.Date, 0, 1, [], fill, DateParts: parts);
         }
         // Categories are a vocabulary, not a statistic: take them from every row, so a valid row never meets an unknown one.
-        var categories = SortedClasses(rows.Select(r => table[r, column]).Where(v => !TabularValues.IsMissing(v)).Select(TabularValues.Text));
+        var texts = new ColumnCells<string>(table, column, TabularValues.Text);
+        var categories = SortedClasses(texts.OfPresent(rows));
         var encoding = options.CategoryEncoding switch
         {
             CategoryEncoding.Auto => categories.Count > TabularOptions.AutoOneHotLevels ? CategoryEncoding.Embedding : CategoryEncoding.OneHot,
@@ -415,7 +463,7 @@ public static class TabularDatasets
             throw new TabularDataException(
                 $"The column '{name}' has {categories.Count} categories{asAnId}; an embedded category column takes at most {MaxEmbeddingCategories}. " +
                 "Leave the column out (name the features to use), or group its values into fewer categories.", name);
-        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(present.Select(r => TabularValues.Text(table[r, column]))) : null;
+        var mode = policy is MissingValuePolicy.Mean or MissingValuePolicy.Mode ? MostFrequent(Present().Select(r => texts[r])) : null;
         return new FeatureColumn(name, FeatureKind.Category, 0, 1, categories, mode, encoding, options.UnknownCategory == UnknownCategoryPolicy.Slot);
     }
 
@@ -424,21 +472,25 @@ public static class TabularDatasets
         .Select(g => g.Key).FirstOrDefault();
 
     /// <summary>
-    /// The mean and population std, computed on the values divided by their largest magnitude, so neither the sum
-    /// nor the squares can overflow for any finite doubles; the std is 1 for a constant column, so standardising
-    /// never divides by zero.
+    /// The mean and population std of the numbers at <paramref name="rows"/>, in their order, leaving out the missing
+    /// ones (NaN), computed on the values divided by their largest magnitude, so neither the sum nor the squares can
+    /// overflow for any finite doubles; the std is 1 for a constant column, so standardising never divides by zero.
     /// </summary>
-    private static (double Mean, double Std) MeanAndStd(IReadOnlyList<double> values)
+    private static (double Mean, double Std) MeanAndStd(NumberColumn numbers, List<int> rows)
     {
         double scale = 0;
-        foreach (var v in values) scale = Math.Max(scale, Math.Abs(v));
-        if (values.Count == 0 || scale == 0) return (0, 1);
+        int count = 0;
+        foreach (var r in rows)
+            if (numbers[r] is var v && !double.IsNaN(v)) { scale = Math.Max(scale, Math.Abs(v)); count++; }
+        if (count == 0 || scale == 0) return (0, 1);
         double mean = 0;
-        foreach (var v in values) mean += v / scale;
-        mean /= values.Count;
+        foreach (var r in rows)
+            if (numbers[r] is var v && !double.IsNaN(v)) mean += v / scale;
+        mean /= count;
         double squares = 0;
-        foreach (var v in values) squares += (v / scale - mean) * (v / scale - mean);
-        double std = Math.Sqrt(squares / values.Count) * scale;
+        foreach (var r in rows)
+            if (numbers[r] is var v && !double.IsNaN(v)) squares += (v / scale - mean) * (v / scale - mean);
+        double std = Math.Sqrt(squares / count) * scale;
         return (mean * scale, std > 0 && double.IsFinite(std) ? std : 1);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
@@ -127,61 +128,72 @@ public sealed class TabularProcessor
     {
         if (values.Count != Features.Count) throw new ArgumentException($"Expected {Features.Count} values ({string.Join(", ", FeatureNames)}); got {values.Count}.", nameof(values));
         if (destination.Length != Width) throw new ArgumentException($"The destination holds {destination.Length} values; a row encodes to {Width}.", nameof(destination));
-        int at = 0;
-        for (int i = 0; i < Features.Count; i++)
+        for (int i = 0, at = 0; i < Features.Count; at += Features[i].Width, i++)
+            EncodeCell(i, values[i], row, destination.Slice(at, Features[i].Width));
+    }
+
+    /// <summary>Encodes the value of feature <paramref name="i"/> into its <see cref="FeatureColumn.Width"/> inputs.</summary>
+    private void EncodeCell(int i, object? value, long row, Span<float> destination)
+    {
+        var feature = Features[i];
+        if (TabularValues.IsMissing(value))
+            value = feature.Fill ?? throw new TabularDataException(
+                $"Row {row} has no value for '{feature.Name}' (null, blank or {string.Join("/", TabularValues.MissingTexts)}). This model was trained with MissingValue {MissingValue}, which fills nothing in: give a value.",
+                feature.Name, row);
+        if (feature.Kind == FeatureKind.Numeric)
         {
-            var feature = Features[i];
-            var value = values[i];
-            if (TabularValues.IsMissing(value))
-                value = feature.Fill ?? throw new TabularDataException(
-                    $"Row {row} has no value for '{feature.Name}' (null, blank or {string.Join("/", TabularValues.MissingTexts)}). This model was trained with MissingValue {MissingValue}, which fills nothing in: give a value.",
+            if (!TabularValues.TryNumber(value, out var number))
+                throw new TabularDataException(TabularValues.Read(value, out _) == CellReading.NotFinite
+                    ? $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a finite number; leave the value out (null or NA) for a missing one."
+                    : $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a number (numbers are read in the invariant culture, such as 1234.5).", feature.Name, row);
+            // The model computes in float32: a value beyond it, or standardised beyond it, would reach the model as an
+            // infinity and come back as a NaN prediction.
+            float standardised = (float)((number - feature.Mean) / feature.Std);
+            if (Math.Abs(number) > float.MaxValue || !float.IsFinite(standardised))
+                throw new TabularDataException(
+                    $"Row {row}, column '{feature.Name}': {TabularValues.Text(value)} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}){(Math.Abs(number) > float.MaxValue ? "" : " once standardised with the training mean and std")}, in which the model computes.",
                     feature.Name, row);
-            if (feature.Kind == FeatureKind.Numeric)
+            destination[0] = standardised;
+        }
+        else if (feature.Kind == FeatureKind.Date)
+        {
+            if (!TabularDates.TryDate(value, out var date))
+                throw new TabularDataException(
+                    $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a date (ISO 8601 such as 2021-03-04 or 2021-03-04T10:30:00, a month name such as Jun 12 1998, or a [datetime]).",
+                    feature.Name, row);
+            int at = 0;
+            foreach (var part in feature.DateParts!)
             {
-                if (!TabularValues.TryNumber(value, out var number))
-                    throw new TabularDataException(TabularValues.Read(value, out _) == CellReading.NotFinite
-                        ? $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a finite number; leave the value out (null or NA) for a missing one."
-                        : $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a number (numbers are read in the invariant culture, such as 1234.5).", feature.Name, row);
-                // The model computes in float32: a value beyond it, or standardised beyond it, would reach the model as an
-                // infinity and come back as a NaN prediction.
-                float standardised = (float)((number - feature.Mean) / feature.Std);
-                if (Math.Abs(number) > float.MaxValue || !float.IsFinite(standardised))
-                    throw new TabularDataException(
-                        $"Row {row}, column '{feature.Name}': {TabularValues.Text(value)} is beyond the range of float32 (±{float.MaxValue.ToString("R", CultureInfo.InvariantCulture)}){(Math.Abs(number) > float.MaxValue ? "" : " once standardised with the training mean and std")}, in which the model computes.",
-                        feature.Name, row);
+                float standardised = (float)((TabularDates.PartOf(date, part.Part) - part.Mean) / part.Std);
+                if (!float.IsFinite(standardised))
+                    throw new TabularDataException($"Row {row}, column '{feature.Name}': the {part.Part} of {TabularValues.Text(value)} is beyond float32 once standardised with the training mean and std.", feature.Name, row);
                 destination[at++] = standardised;
             }
-            else if (feature.Kind == FeatureKind.Date)
-            {
-                if (!TabularDates.TryDate(value, out var date))
-                    throw new TabularDataException(
-                        $"Row {row}, column '{feature.Name}': '{TabularValues.Text(value)}' is not a date (ISO 8601 such as 2021-03-04 or 2021-03-04T10:30:00, a month name such as Jun 12 1998, or a [datetime]).",
-                        feature.Name, row);
-                foreach (var part in feature.DateParts!)
-                {
-                    float standardised = (float)((TabularDates.PartOf(date, part.Part) - part.Mean) / part.Std);
-                    if (!float.IsFinite(standardised))
-                        throw new TabularDataException($"Row {row}, column '{feature.Name}': the {part.Part} of {TabularValues.Text(value)} is beyond float32 once standardised with the training mean and std.", feature.Name, row);
-                    destination[at++] = standardised;
-                }
-            }
-            else
-            {
-                var text = TabularValues.Text(value);
-                bool known = _categoryIndex[i].TryGetValue(text, out var index);
-                if (!known && !feature.UnknownSlot)
-                    throw new TabularDataException(
-                        $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {KnownCategories(feature)}.",
-                        feature.Name, row);
-                if (feature.IsEmbedded) destination[at++] = known ? index + (feature.UnknownSlot ? 1 : 0) : 0;
-                else
-                {
-                    var block = destination.Slice(at, feature.Width);
-                    block.Clear();
-                    if (known) block[index] = 1; // an unknown category is none of the known ones: an all-zero block, with no input of its own whose weights training never touched
-                    at += feature.Width;
-                }
-            }
+        }
+        else
+        {
+            var text = TabularValues.Text(value);
+            bool known = _categoryIndex[i].TryGetValue(text, out var index);
+            if (!known && !feature.UnknownSlot)
+                throw new TabularDataException(
+                    $"Row {row}, column '{feature.Name}': the category '{text}' was not seen in training. Known categories: {KnownCategories(feature)}.",
+                    feature.Name, row);
+            WriteCategory(feature, known ? index : -1, destination);
+        }
+    }
+
+    /// <summary>
+    /// A category's inputs: its index in an embedding (after <c>#na#</c> with an unknown slot), or its one-hot block.
+    /// An unknown category (-1) is none of the known ones: embedding row 0, or an all-zero block, with no input of its
+    /// own whose weights training never touched.
+    /// </summary>
+    private static void WriteCategory(FeatureColumn feature, int index, Span<float> destination)
+    {
+        if (feature.IsEmbedded) destination[0] = index >= 0 ? index + (feature.UnknownSlot ? 1 : 0) : 0;
+        else
+        {
+            destination.Clear();
+            if (index >= 0) destination[index] = 1;
         }
     }
 
@@ -199,25 +211,76 @@ public sealed class TabularProcessor
     {
         var columns = ColumnsOf(table);
         rows ??= Enumerable.Range(0, table.RowCount).ToArray();
-        // Encoded a chunk of rows at a time straight into torch's own (aligned) memory: the table is held once,
-        // not as a managed array and then its copy, and the same rows always meet the same kernels, bit for bit.
+        // Encoded a chunk of rows at a time, column by column, then copied straight into torch's own (aligned)
+        // memory: the table is held once, not as a managed array and then its copy, and the same rows always meet
+        // the same kernels, bit for bit.
         var encoded = empty([rows.Count, Width]);
-        int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 20) / Math.Max(1, Width)));
+        // A chunk small enough for the collector's youngest generation: a large one would be garbage that only a full collection frees.
+        int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 14) / Math.Max(1, Width)));
         var chunk = new float[(long)chunkRows * Width];
-        var values = new object?[Features.Count];
-        using var access = encoded.data<float>();
+        var address = Optimization.NativeGradients.AddressOf(encoded);
+        // A category column of a file's texts: each text's category looked up once, its index or -1 (missing or unknown, for EncodeCell to fill in or refuse).
+        var categories = Features.Select((f, i) => f.Kind == FeatureKind.Category && table.Codes(columns[i]) is not null
+            ? new ColumnCells<int>(table, columns[i], v => !TabularValues.IsMissing(v) && _categoryIndex[i].TryGetValue(TabularValues.Text(v), out var known) ? known : -1)
+            : null).ToArray();
         for (int start = 0; start < rows.Count; start += chunkRows)
         {
             int count = Math.Min(chunkRows, rows.Count - start);
+            EncodeChunk(table, columns, categories, rows, start, count, firstRow, chunk);
+            Marshal.Copy(chunk, 0, address + (nint)((long)start * Width * sizeof(float)), count * Width);
+        }
+        return encoded;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="count"/> rows from <paramref name="rows"/>[<paramref name="start"/>] into
+    /// <paramref name="chunk"/>, a column at a time (a column of numbers held as doubles without boxing a cell). A
+    /// bad cell is encoded again row by row, so that the error names the first bad cell in row order, as
+    /// <see cref="EncodeRow"/> would.
+    /// </summary>
+    private void EncodeChunk(TabularTable table, int[] columns, ColumnCells<int>?[] categories, IReadOnlyList<int> rows, int start, int count, long firstRow, float[] chunk)
+    {
+        try
+        {
+            for (int i = 0, at = 0; i < Features.Count; at += Features[i].Width, i++)
+            {
+                var feature = Features[i];
+                if (feature.Kind == FeatureKind.Numeric && table.Numbers(columns[i]) is { } numbers)
+                    for (int r = 0; r < count; r++)
+                    {
+                        int row = rows[start + r];
+                        double number = numbers[row];
+                        float standardised = (float)((number - feature.Mean) / feature.Std);
+                        if (float.IsFinite(standardised) && Math.Abs(number) <= float.MaxValue) chunk[r * Width + at] = standardised;
+                        else EncodeCell(i, table[row, columns[i]], row + firstRow, chunk.AsSpan(r * Width + at, 1)); // missing (NaN), or out of range
+                    }
+                else if (categories[i] is { } index)
+                    for (int r = 0; r < count; r++)
+                    {
+                        int row = rows[start + r], known = index[row];
+                        var destination = chunk.AsSpan(r * Width + at, feature.Width);
+                        if (known >= 0) WriteCategory(feature, known, destination);
+                        else EncodeCell(i, table[row, columns[i]], row + firstRow, destination);
+                    }
+                else
+                    for (int r = 0; r < count; r++)
+                    {
+                        int row = rows[start + r];
+                        EncodeCell(i, table[row, columns[i]], row + firstRow, chunk.AsSpan(r * Width + at, feature.Width));
+                    }
+            }
+        }
+        catch (TabularDataException)
+        {
+            var values = new object?[Features.Count];
             for (int r = 0; r < count; r++)
             {
                 int row = rows[start + r];
                 for (int i = 0; i < columns.Length; i++) values[i] = table[row, columns[i]];
                 EncodeRow(values, row + firstRow, chunk.AsSpan(r * Width, Width));
             }
-            access.CopyFrom(chunk.AsSpan(0, count * Width), 0, (long)start * Width);
+            throw; // not reached: the same cell fails row by row
         }
-        return encoded;
     }
 
     /// <summary>Where each feature is in <paramref name="table"/>; an error naming any that is not there.</summary>

@@ -8,8 +8,8 @@ public sealed class TabularTable
 {
     private readonly Dictionary<string, int> _index;
     private readonly IReadOnlyList<object?[]>? _rows;
-    /// <summary>A table read from a file, by column: double[] (NaN where a value is missing) or object?[].</summary>
-    private readonly Array[]? _columns;
+    /// <summary>A table read from a file, by column: <see cref="NumberColumn"/>, <see cref="TextCodes"/> or object?[].</summary>
+    private readonly object[]? _columns;
 
     public TabularTable(IReadOnlyList<string> columns, IReadOnlyList<object?[]> rows)
     {
@@ -24,15 +24,20 @@ public sealed class TabularTable
     }
 
     /// <summary>
-    /// A table held by column, as a file reader builds it: each column a double[] of numbers (NaN for a missing
-    /// value), which costs no object per cell, or an object?[] of values as read (text, booleans, dates).
+    /// A table held by column, as a file reader builds it: each column numbers (a double[] with NaN for a missing
+    /// value, or a <see cref="NumberColumn"/>), which cost no object per cell, <see cref="TextCodes"/> for text, or an
+    /// object?[] of values as read (booleans, dates).
     /// </summary>
-    internal TabularTable(IReadOnlyList<string> columns, Array[] data, int rowCount)
+    internal TabularTable(IReadOnlyList<string> columns, object[] data, int rowCount)
     {
         ArgumentNullException.ThrowIfNull(data);
         _index = IndexColumns(columns);
-        if (data.Length != columns.Count || data.Any(c => c is not (double[] or object?[]) || c.Length != rowCount))
-            throw new ArgumentException($"Expected {columns.Count} columns of {rowCount} values, each double[] or object?[].", nameof(data));
+        // A column may be longer than the rows (a reader's arrays sized from an estimate): copying it to size would
+        // hold the column twice for a moment.
+        static int Length(object column) => column switch { NumberColumn n => n.Length, object?[] v => v.Length, TextCodes t => t.Codes.Length, _ => -1 };
+        data = data.Select(c => c is double[] numbers ? new NumberColumn(numbers) : c).ToArray();
+        if (data.Length != columns.Count || data.Any(c => Length(c) < rowCount))
+            throw new ArgumentException($"Expected {columns.Count} columns of at least {rowCount} values, each double[], NumberColumn, object?[] or TextCodes.", nameof(data));
         Columns = columns;
         _columns = data;
         RowCount = rowCount;
@@ -58,19 +63,30 @@ public sealed class TabularTable
     public IReadOnlyList<object?[]> Rows => _rows ?? new RowsOfColumns(this);
 
     /// <summary>One cell: a number, text, another value, or null where it is missing.</summary>
-    public object? this[int row, int column] => _rows is not null ? _rows[row][column]
-        : _columns![column] is double[] numbers ? (double.IsNaN(numbers[row]) ? null : numbers[row])
-        : ((object?[])_columns[column])[row];
+    public object? this[int row, int column] => _rows is not null ? _rows[row][column] : _columns![column] switch
+    {
+        NumberColumn numbers => numbers[row] is var number && double.IsNaN(number) ? null : number,
+        TextCodes text => text.Texts[text.Codes[row]],
+        var values => ((object?[])values)[row],
+    };
 
     /// <summary>Whether a cell is missing (see <see cref="TabularValues.IsMissing"/>), without boxing a number.</summary>
-    public bool IsMissing(int row, int column) =>
-        _columns?[column] is double[] numbers ? double.IsNaN(numbers[row]) : TabularValues.IsMissing(this[row, column]);
+    public bool IsMissing(int row, int column) => _columns?[column] switch
+    {
+        NumberColumn numbers => double.IsNaN(numbers[row]),
+        TextCodes text => text.IsMissing(row),
+        _ => TabularValues.IsMissing(this[row, column]),
+    };
+
+    /// <summary>The column as codes into its distinct texts, when the table holds it so (text read from a file); null otherwise.</summary>
+    internal TextCodes? Codes(int column) => _columns?[column] as TextCodes;
 
     /// <summary>
     /// The column's numbers by row (NaN where missing) when the table holds it as numbers, as a file reader does
-    /// when every present value is a finite number; null otherwise. The caller must not change it.
+    /// when every present value is a finite number; null otherwise. It may be longer than <see cref="RowCount"/>;
+    /// the caller must not change it.
     /// </summary>
-    public double[]? Numbers(int column) => _columns?[column] as double[];
+    public NumberColumn? Numbers(int column) => _columns?[column] as NumberColumn;
 
     private sealed class RowsOfColumns(TabularTable table) : IReadOnlyList<object?[]>
     {
@@ -162,4 +178,56 @@ public sealed class TabularTable
 
     /// <summary>Reads a CSV file with a header row (RFC 4180: commas, double quotes, CR LF or LF). Every value stays a string.</summary>
     public static TabularTable ReadCsv(string path) => TabularFile.Read(path, new TabularFileColumns { AllText = true });
+}
+
+/// <summary>
+/// A column of text held as each row's index into the column's distinct texts, as a file reader holds text: a
+/// category column of a million rows holds a few strings, and anything worked out from a cell (missing or not,
+/// its number, its category) is worked out once per distinct text. A text may be null (a cell never read).
+/// </summary>
+internal sealed class TextCodes(int[] codes, IReadOnlyList<string?> texts)
+{
+    private readonly bool[] _missing = texts.Select(t => TabularValues.IsMissing(t)).ToArray();
+
+    /// <summary>By row; may be longer than the table's rows.</summary>
+    public int[] Codes { get; } = codes;
+
+    public IReadOnlyList<string?> Texts { get; } = texts;
+
+    public bool IsMissing(int row) => _missing[Codes[row]];
+}
+
+/// <summary>
+/// A column of numbers by row, NaN where a value is missing. A file reader holds numbers written with few digits
+/// (<c>-12.5</c>, <c>0.1234</c>) as whole numbers m over one power of ten 10^k for the column, in half the memory of
+/// doubles: m and 10^k are exact doubles, so m / 10^k is the exact value rounded once, the double that double.Parse
+/// gives for the text (Clinger's fast path). Other columns are held as doubles; the numbers of a column of
+/// <see cref="TextCodes"/> are its texts' numbers, looked up by code.
+/// </summary>
+public sealed class NumberColumn
+{
+    /// <summary>The whole numbers that stand for a missing value and for -0 (which "-0.0000" is, as double.Parse reads it); scaled values are smaller in magnitude.</summary>
+    internal const int MissingScaled = int.MinValue, NegativeZeroScaled = int.MinValue + 1, LargestScaled = int.MaxValue - 1;
+
+    private readonly double[]? _doubles;
+    private readonly int[]? _scaled;
+    private readonly double _powerOfTen;
+    private readonly int[]? _codes;
+
+    internal NumberColumn(double[] doubles) => _doubles = doubles;
+
+    internal NumberColumn(int[] scaled, double powerOfTen) => (_scaled, _powerOfTen) = (scaled, powerOfTen);
+
+    /// <summary>The numbers of a column of <see cref="TextCodes"/>: each row's number is its text's, <paramref name="byCode"/>[code].</summary>
+    internal NumberColumn(int[] codes, double[] byCode) => (_codes, _doubles) = (codes, byCode);
+
+    /// <summary>How many cells it holds, at least the table's rows.</summary>
+    public int Length => _codes?.Length ?? _doubles?.Length ?? _scaled!.Length;
+
+    public double this[int row] => _doubles is not null ? _doubles[_codes is null ? row : _codes[row]]
+        : _scaled![row] is var whole && whole > NegativeZeroScaled ? whole / _powerOfTen
+        : whole == MissingScaled ? double.NaN : -0.0;
+
+    /// <summary>Whether every number is known to be finite and within float32's range without a look: whole numbers over a power of ten always are.</summary>
+    internal bool KnownWithinFloat32 => _doubles is null;
 }
