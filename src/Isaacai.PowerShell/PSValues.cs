@@ -56,7 +56,8 @@ internal static class PSValues
             Count = 0;
             if (item.BaseObject is IDictionary dictionary)
             {
-                foreach (DictionaryEntry entry in dictionary) Add(entry.Key?.ToString() ?? "", entry.Value);
+                // Key and Value, not Current, which boxes a DictionaryEntry per cell.
+                for (var entries = dictionary.GetEnumerator(); entries.MoveNext();) Add(entries.Key?.ToString() ?? "", entries.Value);
                 return;
             }
             if (item.BaseObject is PSCustomObject && OwnMembers?.Invoke(item) is { } members)
