@@ -3,8 +3,8 @@ using System.Collections.Specialized;
 using System.Linq.Expressions;
 using System.Management.Automation;
 using System.Reflection;
-using Isaacai.Data.Tabular;
 using System.Runtime.CompilerServices;
+using Isaacai.Data.Tabular;
 
 namespace Isaacai.PowerShell;
 

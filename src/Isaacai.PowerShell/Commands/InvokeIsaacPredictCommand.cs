@@ -1,11 +1,11 @@
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Isaacai.Data;
 using Isaacai.Data.Images;
 using Isaacai.Data.Tabular;
 using Isaacai.Inference;
 using static TorchSharp.torch;
-using System.Runtime.CompilerServices;
 
 namespace Isaacai.PowerShell.Commands;
 
