@@ -18,7 +18,10 @@ param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/Isaacai'),
     [int] $Rows = 1000000,
     [int] $ObjectRows = 100000,
-    [int] $Pairs = 3
+    [int] $Pairs = 3,
+    [int] $ObjectRuns = 3,
+    # Another build of the module (the one before a change, say), to time the object cases against in the same run.
+    [string] $BaselineModulePath
 )
 $ErrorActionPreference = 'Stop'
 $folder = Join-Path ([IO.Path]::GetTempPath()) 'isaacai-bench-tabular'
@@ -63,10 +66,10 @@ foreach ($file in @(@{ Path = $big; Rows = $Rows }, @{ Path = $small; Rows = $Ob
 # Runs one measurement in a new pwsh process: $Setup untimed, then $Timed; prints its seconds, the CPU seconds of
 # all the process's threads (GC and JIT included; on a busy machine closer to the work's own cost than the clock),
 # and peak MB above the baseline.
-function Invoke-Isaacai([string] $Setup, [string] $Timed) {
+function Invoke-Isaacai([string] $Setup, [string] $Timed, [string] $Module = $ModulePath) {
     $script = @"
 `$ErrorActionPreference = 'Stop'
-Import-Module '$ModulePath/Isaacai.psd1'
+Import-Module '$Module/Isaacai.psd1'
 `$null = Set-IsaacThreads 1
 $Setup
 `$process = [Diagnostics.Process]::GetCurrentProcess()
@@ -115,12 +118,55 @@ if ($havePandas) {
 }
 else { Write-Host "  pandas: skipped ($python has no pandas and torch: apt-get install python3-pandas python3-torch)." }
 
-$objects = Invoke-Isaacai "`$rows = Import-Csv '$small'" '$null = $rows | ConvertTo-IsaacDataset -Target label'
-Write-Host ("objects → dataset, {0:N0} Import-Csv rows piped: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $ObjectRows, ($ObjectRows / $objects.seconds), $objects.seconds, ($ObjectRows / $objects.cpu_seconds), $objects.peak_mb)
-
+# Objects: rows made beforehand (their own making not counted) by Import-Csv, by ConvertFrom-Json (typed numbers)
+# and as hashtables, piped or given to -InputObject; and, for scale, PowerShell's own cost of piping the same rows
+# into a compiled cmdlet that does nothing with them. Each case runs -ObjectRuns times, the cases taking turns (and,
+# with -BaselineModulePath, each run on both modules, the order alternating); the figures are medians.
+$json = Join-Path $folder "rows-$ObjectRows.json"
+if (-not (Test-Path $json)) {
+    Import-Csv $small | ForEach-Object { foreach ($p in $_.PSObject.Properties) { if ($p.Name -ne 'colour') { $p.Value = $p.Name -eq 'label' ? [int] $p.Value : [double] $p.Value } }; $_ } |
+        ConvertTo-Json -Compress | Set-Content $json
+}
+$sources = [ordered]@{
+    'Import-Csv' = "`$rows = Import-Csv '$small'"
+    'ConvertFrom-Json' = "`$rows = Get-Content -Raw '$json' | ConvertFrom-Json"
+    'hashtable' = "`$rows = foreach (`$row in (Import-Csv '$small')) { `$table = @{}; foreach (`$p in `$row.PSObject.Properties) { `$table[`$p.Name] = `$p.Value }; `$table }"
+}
 $model = "`$ds = ConvertTo-IsaacDataset -Path '$small' -Target label; `$model = New-IsaacTrainer -DataLoaders (`$ds | New-IsaacDataLoaders -BatchSize 256) -Model (`$ds | New-IsaacMlp -HiddenSize 64)"
-$predicted = Invoke-Isaacai "$model; `$rows = Import-Csv '$small'" '$null = $rows | Invoke-IsaacPredict $model'
-Write-Host ("objects → predictions, {0:N0} Import-Csv rows piped, MLP 13-64-3: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $ObjectRows, ($ObjectRows / $predicted.seconds), $predicted.seconds, ($ObjectRows / $predicted.cpu_seconds), $predicted.peak_mb)
+$nothing = @'
+Add-Type -TypeDefinition 'using System.Management.Automation; [Cmdlet("Receive", "Row")] public sealed class ReceiveRow : PSCmdlet { [Parameter(ValueFromPipeline = true)] public PSObject InputObject { get; set; } }' -PassThru |
+    Select-Object -First 1 | ForEach-Object { Import-Module $_.Assembly }
+'@
+$objectCases = [System.Collections.Generic.List[object]]::new()
+$objectCases.Add(@{ Name = 'PowerShell alone: Import-Csv rows piped into a compiled cmdlet that does nothing'; Setup = "$($sources['Import-Csv']); $nothing"; Timed = '$null = $rows | Receive-Row'; Alone = $true })
+foreach ($source in $sources.Keys) {
+    $objectCases.Add(@{ Name = "objects → dataset, $source rows piped"; Setup = $sources[$source]; Timed = '$null = $rows | ConvertTo-IsaacDataset -Target label' })
+}
+$objectCases.Add(@{ Name = 'objects → dataset, Import-Csv rows to -InputObject'; Setup = $sources['Import-Csv']; Timed = '$null = ConvertTo-IsaacDataset -InputObject $rows -Target label' })
+foreach ($source in $sources.Keys) {
+    $objectCases.Add(@{ Name = "objects → predictions (MLP 13-64-3), $source rows piped"; Setup = "$model; $($sources[$source])"; Timed = '$null = $rows | Invoke-IsaacPredict $model' })
+}
+$objectCases.Add(@{ Name = 'objects → predictions (MLP 13-64-3), Import-Csv rows to -InputObject'; Setup = "$model; $($sources['Import-Csv'])"; Timed = '$null = Invoke-IsaacPredict $model -InputObject $rows' })
+foreach ($case in $objectCases) { $case.Runs = [System.Collections.Generic.List[object]]::new(); $case.Baseline = [System.Collections.Generic.List[object]]::new() }
+foreach ($run in 1..$ObjectRuns) {
+    foreach ($case in $objectCases) {
+        if (-not $BaselineModulePath -or $case.Alone) { $case.Runs.Add((Invoke-Isaacai $case.Setup $case.Timed)); continue }
+        $sides = @({ $case.Runs.Add((Invoke-Isaacai $case.Setup $case.Timed)) }, { $case.Baseline.Add((Invoke-Isaacai $case.Setup $case.Timed $BaselineModulePath)) })
+        if ($run % 2) { & $sides[0]; & $sides[1] } else { & $sides[1]; & $sides[0] }
+    }
+}
+Write-Host ("objects, {0:N0} rows made beforehand, each run in a fresh pwsh; medians of {1}{2}:" -f $ObjectRows, $ObjectRuns, ($BaselineModulePath ? ", against $BaselineModulePath in alternating pairs" : ''))
+foreach ($case in $objectCases) {
+    $seconds = Median $case.Runs.seconds
+    $line = "  {0}: {1:N0} rows/s ({2:F2} s; {3:N0} rows per CPU s), peak +{4:F0} MB" -f $case.Name, ($ObjectRows / $seconds), $seconds, ($ObjectRows / (Median $case.Runs.cpu_seconds)), (Median $case.Runs.peak_mb)
+    if ($case.Baseline.Count) {
+        $ratios = for ($i = 0; $i -lt $case.Runs.Count; $i++) { $case.Baseline[$i].seconds / $case.Runs[$i].seconds }
+        $cpuRatios = for ($i = 0; $i -lt $case.Runs.Count; $i++) { $case.Baseline[$i].cpu_seconds / $case.Runs[$i].cpu_seconds }
+        $baselineSeconds = Median $case.Baseline.seconds
+        $line += "; baseline {0:N0} rows/s ({1:N0} per CPU s), baseline/this time {2:F2} (CPU {3:F2})" -f ($ObjectRows / $baselineSeconds), ($ObjectRows / (Median $case.Baseline.cpu_seconds)), (Median $ratios), (Median $cpuRatios)
+    }
+    Write-Host $line
+}
 
 $out = Join-Path $folder 'predicted.csv'
 $filePredicted = @(foreach ($run in 1..$Pairs) { Invoke-Isaacai $model "`$null = Invoke-IsaacPredict `$model -Path '$big' -OutFile '$out'" })

@@ -16,25 +16,33 @@ public sealed class PredictedRow
     private readonly string[] _names;
     private readonly object?[] _values;
 
+    /// <param name="names">Shared by the rows of one shape; never changed.</param>
+    /// <param name="values">This row's, one per name.</param>
     internal PredictedRow(string[] names, object?[] values)
     {
         _names = names;
         _values = values;
     }
 
-    /// <summary>The row's cells, then the prediction's; a cell with a prediction's name is replaced, keeping its place.</summary>
-    internal static PredictedRow Of(IReadOnlyList<KeyValuePair<string, object?>> cells, IReadOnlyList<(string Name, object? Value)> prediction)
+    /// <summary>
+    /// The names of a predicted row: the input row's, then the prediction's, a cell with a prediction's name being
+    /// replaced, keeping its place; and where each of the prediction's cells goes. Rows of one shape share them.
+    /// </summary>
+    internal static (string[] Names, int[] Slots) Layout(IReadOnlyList<string> cells, IReadOnlyList<string> prediction)
     {
         var names = new List<string>(cells.Count + prediction.Count);
-        var values = new List<object?>(cells.Count + prediction.Count);
-        foreach (var (name, value) in cells) { names.Add(name); values.Add(value); }
-        foreach (var (name, value) in prediction)
+        names.AddRange(cells);
+        var slots = new int[prediction.Count];
+        for (int p = 0; p < prediction.Count; p++)
         {
-            int at = names.FindIndex(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
-            if (at >= 0) values[at] = value;
-            else { names.Add(name); values.Add(value); }
+            slots[p] = names.FindIndex(n => string.Equals(n, prediction[p], StringComparison.OrdinalIgnoreCase));
+            if (slots[p] < 0)
+            {
+                slots[p] = names.Count;
+                names.Add(prediction[p]);
+            }
         }
-        return new PredictedRow([.. names], [.. values]);
+        return ([.. names], slots);
     }
 
     internal int IndexOf(string name)

@@ -51,7 +51,7 @@ public sealed class TabularFileTests : IDisposable
     private string WriteSeparated(string name, char separator, string lineEnd = "\n") =>
         WriteFile(string.Join(lineEnd, new[] { Header }.Concat(Rows()).Select(r => string.Join(separator, r.Select(f => Quote(f, separator))))) + lineEnd, name);
 
-    private static void AssertSame(DatasetDict expected, DatasetDict actual)
+    internal static void AssertSame(DatasetDict expected, DatasetDict actual)
     {
         Assert.Equal(expected.Processor!.Features, actual.Processor!.Features);
         Assert.Equal(expected.Processor.Target, actual.Processor.Target);

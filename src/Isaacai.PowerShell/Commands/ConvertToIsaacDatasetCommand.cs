@@ -14,7 +14,8 @@ namespace Isaacai.PowerShell.Commands;
 public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
 {
     private const string ObjectsSet = "Objects", PathSet = "Path";
-    private readonly TabularTable.Builder _rows = new();
+    private TabularTable.Builder _rows = null!;
+    private readonly PSValues.RowCells _cells = new();
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>One row, or an array of rows: an array given to -InputObject is rows, as on the pipeline.</summary>
@@ -59,19 +60,28 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
     [Parameter]
     public UnknownCategoryPolicy UnknownCategory { get; set; } = UnknownCategoryPolicy.Error;
 
+    // Columns other than the target and the categories are held as numbers as they come in, as a file's are.
+    protected override void BeginProcessing() => _rows = new TabularTable.Builder([Target, .. Category ?? []]);
+
     protected override void ProcessRecord()
     {
         if (InputObject is null) return;
         try
         {
             if (PSValues.Rows(InputObject) is { } rows)
-                foreach (var row in rows) _rows.Add(PSValues.Cells(row));
-            else _rows.Add(PSValues.Cells(InputObject));
+                foreach (var row in rows) Add(row);
+            else Add(InputObject);
         }
         catch (TabularDataException e)
         {
             ThrowTerminatingError(new ErrorRecord(e, "InvalidTabularData", ErrorCategory.InvalidData, e.Column ?? Target));
         }
+    }
+
+    private void Add(PSObject row)
+    {
+        _cells.Read(row);
+        _rows.Add(_cells.Names.AsSpan(0, _cells.Count), _cells.Values.AsSpan(0, _cells.Count));
     }
 
     protected override void StopProcessing() => _stop.Cancel();

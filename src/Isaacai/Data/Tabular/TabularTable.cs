@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Isaacai.Data.Tabular;
 
 /// <summary>
@@ -126,50 +129,144 @@ public sealed class TabularTable
         return builder.ToTable();
     }
 
-    /// <summary>Gathers rows one at a time, as name → value pairs, with the columns of <see cref="FromRecords"/>.</summary>
+    /// <summary>
+    /// Gathers rows one at a time, as name → value pairs, with the columns of <see cref="FromRecords"/>, into a table
+    /// held by column. Rows of one shape (the same names in the same order, as Import-Csv and ConvertFrom-Json give
+    /// them) are matched to the columns once, not name by name.
+    /// </summary>
     public sealed class Builder
     {
         private readonly List<string> _columns = [];
         private readonly Dictionary<string, int> _index = new(StringComparer.OrdinalIgnoreCase);
-        private readonly List<object?[]> _rows = [];
-        private string?[] _namedInRow = [];
+        private readonly List<BuilderColumn> _data = [];
+        private readonly HashSet<string>? _onlyAsGiven;
+        // The last row's names, where each goes, and the columns it lacks.
+        private string[] _shapeNames = [];
+        private int[] _shapeColumns = [];
+        private int[] _shapeLacks = [];
+        private int _blocks;
 
-        public int RowCount => _rows.Count;
+        /// <param name="numbersExcept">
+        /// When given, every column but these is also held as numbers (NaN where missing) for as long as each of its
+        /// present values is a finite float32 number, as a file reader holds one, so that a dataset reads it without
+        /// parsing a cell again. These columns (a target and categories, whose names are their text) are held as
+        /// given only. Null: every column as given only.
+        /// </param>
+        public Builder(IEnumerable<string>? numbersExcept = null) =>
+            _onlyAsGiven = numbersExcept?.ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        public int RowCount { get; private set; }
 
         public void Add(IEnumerable<KeyValuePair<string, object?>> record)
         {
             ArgumentNullException.ThrowIfNull(record);
-            var row = new object?[_columns.Count];
-            // Two records may spell a column differently (PowerShell's property names ignore case), but one record
-            // with Age and age (a case-sensitive dictionary) holds two values: merging them would silently drop one.
-            Array.Clear(_namedInRow);
+            var names = new List<string>();
+            var values = new List<object?>();
             foreach (var (name, value) in record)
             {
-                if (!_index.TryGetValue(name, out int column))
-                {
-                    _index.Add(name, column = _columns.Count);
-                    _columns.Add(name);
-                }
-                if (column >= row.Length) Array.Resize(ref row, _columns.Count);
-                if (column >= _namedInRow.Length) Array.Resize(ref _namedInRow, Math.Max(_columns.Count, 2 * _namedInRow.Length));
-                if (_namedInRow[column] is { } earlier) throw new TabularDataException(DifferOnlyInCase(earlier, name), name);
-                _namedInRow[column] = name;
-                row[column] = value;
+                names.Add(name);
+                values.Add(value);
             }
-            _rows.Add(row);
+            Add(CollectionsMarshal.AsSpan(names), CollectionsMarshal.AsSpan(values));
+        }
+
+        /// <summary>One row: <paramref name="values"/>[i] is the value of <paramref name="names"/>[i].</summary>
+        // Per row or cell from a cold start: optimized at once, not tiered up partway through (the objects path 20% faster).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Add(ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+        {
+            if (names.Length != values.Length) throw new ArgumentException($"{names.Length} names and {values.Length} values; a row has a value for each name.", nameof(values));
+            if (!names.SequenceEqual(_shapeNames)) LearnShape(names);
+            if (RowCount == _blocks * BuilderColumn.BlockRows) AddBlock();
+            int row = RowCount;
+            for (int i = 0; i < values.Length; i++) _data[_shapeColumns[i]].Set(row, values[i]);
+            foreach (var column in _shapeLacks) _data[column].SetMissing(row);
+            RowCount++;
+        }
+
+        /// <summary>
+        /// Where each of a row's names goes, adding the columns not seen before. Two rows may spell a column
+        /// differently (PowerShell's property names ignore case), but one row with Age and age (a case-sensitive
+        /// dictionary) holds two values: merging them would silently drop one.
+        /// </summary>
+        private void LearnShape(ReadOnlySpan<string> names)
+        {
+            var columns = new int[names.Length];
+            for (int i = 0; i < names.Length; i++)
+            {
+                ArgumentNullException.ThrowIfNull(names[i], nameof(names));
+                if (!_index.TryGetValue(names[i], out columns[i]))
+                {
+                    _index.Add(names[i], columns[i] = _columns.Count);
+                    _columns.Add(names[i]);
+                    _data.Add(new BuilderColumn(_blocks, RowCount, _onlyAsGiven is not null && !_onlyAsGiven.Contains(names[i])));
+                }
+                int earlier = Array.IndexOf(columns, columns[i], 0, i);
+                if (earlier >= 0) throw new TabularDataException(DifferOnlyInCase(names[earlier], names[i]), names[i]);
+            }
+            _shapeLacks = Enumerable.Range(0, _columns.Count).Except(columns).ToArray();
+            _shapeColumns = columns;
+            _shapeNames = names.ToArray();
+        }
+
+        private void AddBlock()
+        {
+            _blocks++;
+            foreach (var column in _data) column.AddBlock();
         }
 
         /// <summary>The table of the rows so far; a row that lacks a later column has null there.</summary>
-        public TabularTable ToTable()
+        public TabularTable ToTable() => new(_columns.ToArray(), _data.Select(c => c.ToArray(RowCount)).ToArray(), RowCount);
+    }
+
+    /// <summary>
+    /// One column as <see cref="Builder"/> gathers it: the values as given, and their numbers while they are all
+    /// numbers, in blocks of rows, so that growing copies nothing (nor makes a large array per doubling).
+    /// </summary>
+    private sealed class BuilderColumn
+    {
+        public const int BlockRows = 4096;
+        private readonly List<object?[]> _values = [];
+        private List<double[]>? _numbers;
+
+        public BuilderColumn(int blocks, int missingRows, bool holdNumbers)
         {
-            for (int r = 0; r < _rows.Count; r++)
-                if (_rows[r].Length < _columns.Count)
-                {
-                    var row = _rows[r];
-                    Array.Resize(ref row, _columns.Count);
-                    _rows[r] = row;
-                }
-            return new TabularTable(_columns.ToArray(), _rows);
+            if (holdNumbers) _numbers = [];
+            for (int b = 0; b < blocks; b++) AddBlock();
+            for (int row = 0; row < missingRows; row++) SetMissing(row);
+        }
+
+        public void AddBlock()
+        {
+            _values.Add(new object?[BlockRows]);
+            _numbers?.Add(new double[BlockRows]);
+        }
+
+        // Per row or cell from a cold start: optimized at once, not tiered up partway through (the objects path 20% faster).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Set(int row, object? value)
+        {
+            _values[row / BlockRows][row % BlockRows] = value;
+            if (_numbers is null) return;
+            // As NumbersOf reads a cell; a number beyond float32 keeps the column as given, for its error to show the value as written.
+            if (TabularValues.TryNumber(value, out var number) && Math.Abs(number) <= float.MaxValue) _numbers[row / BlockRows][row % BlockRows] = number;
+            else if (TabularValues.IsMissing(value)) _numbers[row / BlockRows][row % BlockRows] = double.NaN;
+            else _numbers = null;
+        }
+
+        public void SetMissing(int row)
+        {
+            if (_numbers is not null) _numbers[row / BlockRows][row % BlockRows] = double.NaN;
+        }
+
+        public Array ToArray(int rows) => _numbers is not null ? Join(_numbers, rows) : Join(_values, rows);
+
+        private static T[] Join<T>(List<T[]> blocks, int rows)
+        {
+            var all = new T[rows];
+            for (int b = 0, at = 0; at < rows; b++, at += BlockRows)
+                blocks[b].AsSpan(0, Math.Min(BlockRows, rows - at)).CopyTo(all.AsSpan(at));
+            return all;
         }
     }
 
