@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Isaacai.Runtime;
 using static TorchSharp.torch;
 
 namespace Isaacai.Optimization;
@@ -23,32 +23,31 @@ internal static unsafe class FusedAdamKernel
     /// <summary>Groups this large are split across libtorch's thread count, when above one.</summary>
     private const int ParallelFrom = 1 << 18;
 
-    /// <summary>Elements per square-root call: two chunks of four arrays stay in the first-level cache.</summary>
+    /// <summary>
+    /// Elements a chunk: the moments, the roots and the weights are updated a chunk at a time, so the second pass finds
+    /// the chunk still in the second-level cache (16,384 floats of each array: 64 KB).
+    /// </summary>
     private const int Chunk = 16384;
 
     // MKL's VML mode bits as libtorch passes them (ATen/cpu/vml.h): high accuracy, denormals kept, errors ignored.
     private const long VmlMode = 0x2 | 0x140000 | 0x100;
 
-    private static readonly delegate* unmanaged<int, float*, float*, long, void> VmlSqrt = FindVmlSqrt();
+    private static readonly delegate* unmanaged<int, float*, float*, long, void> VmlSqrt =
+        TorchRuntime.TryGetLibTorchExport("vmsSqrt", out var export) ? (delegate* unmanaged<int, float*, float*, long, void>)export : null;
+
+    /// <summary>What the fused step needs of the machine: MKL's root in libtorch, and AVX2 with FMA.</summary>
+    private static readonly bool Available = VmlSqrt != null && Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>
     /// Whether <see cref="RootVectorised"/> gives MKL's square roots bit for bit on this CPU, checked once on values
     /// across the float range: MKL picks its kernel by CPU, and the kernel's first estimate is the CPU's own
     /// <c>rsqrtps</c>. Where it does not, each chunk's roots come from MKL itself (a call per chunk, slower).
     /// </summary>
-    private static readonly bool RootsMatchMkl = VmlSqrt != null && Avx2.IsSupported && Fma.IsSupported && CheckRoots();
-
-    private static delegate* unmanaged<int, float*, float*, long, void> FindVmlSqrt()
-    {
-        _ = get_num_threads(); // loads libtorch, so the handle below is the loaded library's
-        return NativeLibrary.TryLoad("libtorch_cpu.so", out var library) && NativeLibrary.TryGetExport(library, "vmsSqrt", out var export)
-            ? (delegate* unmanaged<int, float*, float*, long, void>)export : null;
-    }
+    private static readonly bool RootsMatchMkl = Available && CheckRoots();
 
     /// <summary>Whether <paramref name="data"/> (with its gradient and state buffers, laid out alike) can take the fused step.</summary>
     public static bool Supports(Tensor data) =>
-        VmlSqrt != null && Avx2.IsSupported && Fma.IsSupported
-        && data.device_type == TorchSharp.DeviceType.CPU && data.dtype == ScalarType.Float32 && data.is_contiguous() && data.numel() <= int.MaxValue;
+        Available && data.device_type == TorchSharp.DeviceType.CPU && data.dtype == ScalarType.Float32 && data.is_contiguous() && data.numel() <= int.MaxValue;
 
     public static void Apply(Tensor weights, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, long step, AdamSettings s, bool decoupledWeightDecay)
     {

@@ -59,15 +59,24 @@ public static class TorchRuntime
     public static bool DisableNnpack()
     {
         if (NnpackDisabled) return true;
-        if (!OperatingSystem.IsLinux()) return false;
-        _ = get_num_threads(); // loads libtorch, so the handle below is the loaded library's
-        if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var library)) return false;
-        if (!NativeLibrary.TryGetExport(library, "_ZN2at13globalContextEv", out var globalContext)
-            || !NativeLibrary.TryGetExport(library, "_ZN2at7Context20setUserEnabledNNPACKEb", out var setEnabled))
+        if (!TryGetLibTorchExport("_ZN2at13globalContextEv", out var globalContext)
+            || !TryGetLibTorchExport("_ZN2at7Context20setUserEnabledNNPACKEb", out var setEnabled))
             return false;
         var context = Marshal.GetDelegateForFunctionPointer<GlobalContext>(globalContext)();
         Marshal.GetDelegateForFunctionPointer<SetUserEnabledNnpack>(setEnabled)(context, 0);
         return NnpackDisabled = true;
+    }
+
+    /// <summary>
+    /// An export of the libtorch_cpu.so this process loaded (loading libtorch first, so the handle is that library's).
+    /// Linux only; false where the library or the symbol is not there.
+    /// </summary>
+    internal static bool TryGetLibTorchExport(string name, out IntPtr address)
+    {
+        address = IntPtr.Zero;
+        if (!OperatingSystem.IsLinux()) return false;
+        _ = get_num_threads();
+        return NativeLibrary.TryLoad("libtorch_cpu.so", out var library) && NativeLibrary.TryGetExport(library, name, out address);
     }
 
     /// <summary>Versions, threads, devices, and where the native libraries were loaded from.</summary>
