@@ -51,6 +51,12 @@ $publish = Join-Path $root "out/publish/$Configuration"
 $packages = Join-Path $root 'out/packages'
 $helpCulture = 'en-US'
 
+# A benchmark script in a pwsh of its own (torch's settings are per process); a failure stops the build.
+function Invoke-BenchScript([string] $Script, [string[]] $Arguments = @('-ModulePath', $out)) {
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root "bench/$Script") @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "bench/$Script $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
 function Invoke-Dotnet {
     & dotnet @args
     if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE." }
@@ -386,20 +392,17 @@ foreach ($name in $Task) {
         'Bench' {
             if ($BenchCase -eq 'sweeps') {
                 Build-Module
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/Sweeps.ps1') -ModulePath $out
-                if ($LASTEXITCODE -ne 0) { throw "bench/Sweeps.ps1 failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript Sweeps.ps1
                 continue
             }
             if ($BenchCase -in 'all', 'fit') {
                 Build-Module
                 Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/FitSpeed.ps1') -ModulePath $out
-                if ($LASTEXITCODE -ne 0) { throw "bench/FitSpeed.ps1 failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript FitSpeed.ps1
             }
             if ($BenchCase -in 'all', 'heap') {
                 Build-Module
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/NativeHeap.ps1') -ModulePath $out
-                if ($LASTEXITCODE -ne 0) { throw "bench/NativeHeap.ps1 failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript NativeHeap.ps1
             }
             if ($BenchCase -notin 'resnet18', 'convnet', 'fit', 'heap', 'tabular') {
                 Invoke-Dotnet run -c Release --project (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend" -- $BenchCase
@@ -408,18 +411,15 @@ foreach ($name in $Task) {
                 if ($BenchCase -notin 'all', $peerCase) { continue }
                 if ($peerCase -eq 'convnet') { Build-Module }
                 Invoke-Dotnet build -c Release (Join-Path $root 'bench/Isaacai.Bench') "-p:IsaacaiBackend=$Backend"
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/PeerBench.ps1') -Case $peerCase
-                if ($LASTEXITCODE -ne 0) { throw "bench/PeerBench.ps1 -Case $peerCase failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript PeerBench.ps1 @('-Case', $peerCase, '-ModulePath', $out)
             }
             if ($BenchCase -eq 'all') {
                 Build-Module
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/ScriptCallbacks.ps1') -ModulePath $out
-                if ($LASTEXITCODE -ne 0) { throw "bench/ScriptCallbacks.ps1 failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript ScriptCallbacks.ps1
             }
             if ($BenchCase -in 'all', 'tabular') {
                 Build-Module
-                & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/TabularBench.ps1') -ModulePath $out
-                if ($LASTEXITCODE -ne 0) { throw "bench/TabularBench.ps1 failed with exit code $LASTEXITCODE." }
+                Invoke-BenchScript TabularBench.ps1
             }
         }
         'Demo' {
