@@ -87,7 +87,7 @@ public sealed class TabularFileTests : IDisposable
     }
 
     [Fact]
-    public void Numbers_read_from_a_file_are_the_doubles_double_parse_gives_bit_for_bit()
+    public void Numbers_read_from_a_file_or_from_objects_text_are_the_doubles_double_parse_gives_bit_for_bit()
     {
         // Plain decimals of every length up to the reader's fast path and past it, negative zeros, leading zeros, and
         // the forms only double.Parse reads (exponents, a plus, blanks); each checked against double.Parse.
@@ -103,7 +103,13 @@ public sealed class TabularFileTests : IDisposable
         var table = TabularFile.Read(csv, new TabularFileColumns { Text = ["label"] });
         Assert.NotNull(table.Numbers(0));
         for (int r = 0; r < texts.Count; r++)
-            Assert.Equal(BitConverter.DoubleToInt64Bits(double.Parse(texts[r], CultureInfo.InvariantCulture)), BitConverter.DoubleToInt64Bits((double)table[r, 0]!));
+        {
+            long expected = BitConverter.DoubleToInt64Bits(double.Parse(texts[r], CultureInfo.InvariantCulture));
+            Assert.Equal(expected, BitConverter.DoubleToInt64Bits((double)table[r, 0]!));
+            // As Import-Csv's objects give the same text to preprocessing at prediction.
+            Assert.True(TabularValues.TryNumber((object)texts[r], out var fromObject));
+            Assert.Equal(expected, BitConverter.DoubleToInt64Bits(fromObject));
+        }
     }
 
     [Fact]

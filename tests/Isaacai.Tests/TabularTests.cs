@@ -930,6 +930,31 @@ public sealed class TabularTests : IDisposable
     }
 
     [Fact]
+    public void Rows_encoded_one_by_one_predict_as_the_table_does_and_the_batch_reads_as_its_predictions()
+    {
+        var rows = Enumerable.Range(0, 60).Select(i => new object?[] { $"{i * 0.25}", i % 3 == 0 ? "a" : "b", (long)(i % 2 + 5) }).ToList();
+        var table = new TabularTable(["n", "c", "y"], rows);
+        var data = TabularDatasets.FromTable(table, new TabularOptions("y"));
+        var processor = data.Processor!;
+        manual_seed(3);
+        var predictor = new Inference.Predictor(nn.Sequential(nn.Linear(processor.Width, 2)), processor: processor);
+        var encoded = new float[rows.Count * processor.Width];
+        for (int r = 0; r < rows.Count; r++) processor.EncodeRow(rows[r][..2], r + 1, encoded.AsSpan(r * processor.Width, processor.Width));
+        var batch = predictor.PredictEncodedRows(encoded, batchSize: 7);
+        var fromTable = predictor.Predict(new TabularTable(["n", "c"], rows.Select(r => r[..2]).ToList()));
+        Assert.Equal(rows.Count, batch.Count);
+        for (int r = 0; r < rows.Count; r++)
+        {
+            Assert.Equal(fromTable[r].Probabilities!.Values, batch.Values(r).ToArray());
+            Assert.Equal(fromTable[r].Probability, batch.Probability(r));
+            Assert.Equal(fromTable[r].Value, batch.Value(r));
+            Assert.IsType<long>(batch.Value(r)); // whole-number labels come back as such, one box per class shared by the rows
+            Assert.Same(batch.Value(r), data.Target!.Label(batch.ClassIndex(r)!.Value));
+        }
+        Assert.Contains("are not whole rows", Assert.Throws<ArgumentException>(() => predictor.PredictEncodedRows(encoded.AsSpan(1))).Message);
+    }
+
+    [Fact]
     public void Columns_differing_only_in_case_are_refused_naming_both_never_merged()
     {
         var records = new[]

@@ -33,19 +33,23 @@ public sealed record TargetSpec
             throw new ArgumentException($"Target '{name}' needs a finite mean and a positive finite std; got {mean} and {std}.");
         Mean = mean;
         Std = std;
+        _labels = [.. Classes];
         if (labelType is not null)
         {
             if (task != TaskKind.Classification || !LabelTypes.TryGetValue(labelType, out var type))
                 throw new ArgumentException($"Target '{name}': class labels may be whole numbers ({string.Join(", ", LabelTypes.Keys)}), for classification only; got {labelType} for {task}.", nameof(labelType));
-            foreach (var label in Classes)
-                try { _ = Convert.ChangeType(label, type, CultureInfo.InvariantCulture); }
+            for (int i = 0; i < _labels.Length; i++)
+                try { _labels[i] = Convert.ChangeType(Classes[i], type, CultureInfo.InvariantCulture); }
                 catch (Exception e) when (e is FormatException or OverflowException)
                 {
-                    throw new ArgumentException($"Target '{name}': the class '{label}' is not a {type.Name}, the type of its labels.", nameof(labelType), e);
+                    throw new ArgumentException($"Target '{name}': the class '{Classes[i]}' is not a {type.Name}, the type of its labels.", nameof(labelType), e);
                 }
             LabelType = labelType;
         }
     }
+
+    /// <summary>Each class's label, converted once: a prediction per row shares them (a boxed number is never changed).</summary>
+    private readonly object[] _labels;
 
     /// <summary>Classes by name; <paramref name="labelType"/>, a whole-number type, gives predictions back as such numbers (5, not "5").</summary>
     public static TargetSpec Classification(string name, IReadOnlyList<string> classes, Type? labelType = null) =>
@@ -72,9 +76,7 @@ public sealed record TargetSpec
     public string? LabelType { get; }
 
     /// <summary>Class <paramref name="index"/> as its label came in: a whole number of <see cref="LabelType"/>, or its name.</summary>
-    public object Label(int index) => LabelType is { } type
-        ? Convert.ChangeType(Classes[index], LabelTypes[type], CultureInfo.InvariantCulture)
-        : Classes[index];
+    public object Label(int index) => _labels[index];
 
     /// <summary>How many outputs a model for this target has: one per class, or one number.</summary>
     [JsonIgnore]

@@ -120,6 +120,27 @@ public sealed class Predictor
         return Decode(outputs);
     }
 
+    /// <summary>As <see cref="Predict(Tensor, int)"/>, held as arrays with no object per sample: see <see cref="PredictionBatch"/>.</summary>
+    public PredictionBatch PredictBatch(Tensor inputs, int batchSize = DefaultBatchSize)
+    {
+        using var outputs = Outputs(inputs, batchSize);
+        return DecodeBatch(outputs);
+    }
+
+    /// <summary>
+    /// Predictions for rows that <see cref="TabularProcessor.EncodeRow"/> has already encoded, <see cref="TabularProcessor.Width"/>
+    /// values each, one after another: copied once into torch's memory, and held as arrays (rows of objects, a few thousand at a time).
+    /// </summary>
+    public unsafe PredictionBatch PredictEncodedRows(ReadOnlySpan<float> encoded, int batchSize = DefaultBatchSize)
+    {
+        var processor = Processor ?? throw new InvalidOperationException("This model was not trained on a table, so it has no encoded rows; predict on tensors instead.");
+        if (encoded.Length % processor.Width != 0)
+            throw new ArgumentException($"Encoded rows hold {processor.Width} values each; {encoded.Length} values are not whole rows.", nameof(encoded));
+        using var inputs = empty([encoded.Length / processor.Width, processor.Width]);
+        encoded.CopyTo(new Span<float>((void*)Optimization.NativeGradients.AddressOf(inputs), encoded.Length));
+        return PredictBatch(inputs, batchSize);
+    }
+
     /// <summary>Predictions for the rows of a table, through the same preprocessing as training.</summary>
     public IReadOnlyList<Prediction> Predict(TabularTable table, int batchSize = DefaultBatchSize)
     {
@@ -153,28 +174,19 @@ public sealed class Predictor
     /// <summary>Turns model outputs [N, K] into predictions: classes with probabilities, numbers in the target's units, or raw outputs.</summary>
     public IReadOnlyList<Prediction> Decode(Tensor outputs)
     {
-        var decoded = DecodeValues(outputs);
-        int n = decoded.Count, width = decoded.Width;
-        if (Target is { Task: TaskKind.Classification } target)
-            return Enumerable.Range(0, n).Select(i =>
-            {
-                var byClass = new Dictionary<string, double>(width);
-                for (int c = 0; c < width; c++) byClass[target.Classes[c]] = decoded.Values[i * width + c];
-                return new Prediction(target.Label(decoded.Best![i]), decoded.Best[i], decoded.Values[i * width + decoded.Best[i]], byClass);
-            }).ToList();
-        if (Target is { Task: TaskKind.Regression }) return decoded.Values.Select(v => new Prediction(v)).ToList();
-        return Enumerable.Range(0, n).Select(i => new Prediction(decoded.Values.AsSpan(i * width, width).ToArray())).ToList();
+        var batch = DecodeBatch(outputs);
+        return Enumerable.Range(0, batch.Count).Select(i => batch[i]).ToList();
     }
 
     /// <summary>
-    /// What <see cref="Decode"/> reads from model outputs [N, K], with no object per sample (a file of predictions
-    /// needs none): each sample's class probabilities and its best class, or its number in the target's units, or
+    /// What <see cref="Decode"/> reads from model outputs [N, K], with no object per sample (a file's or a pipeline's
+    /// rows need none): each sample's class probabilities and its class, or its number in the target's units, or
     /// its raw outputs.
     /// </summary>
-    internal DecodedOutputs DecodeValues(Tensor outputs)
+    public PredictionBatch DecodeBatch(Tensor outputs)
     {
         long n = outputs.shape[0];
-        if (n == 0) return new DecodedOutputs(0, 0, [], Target is { Task: TaskKind.Classification } ? [] : null);
+        if (n == 0) return new PredictionBatch(Target, 0, 0, [], Target is { Task: TaskKind.Classification } ? [] : null);
         using var scope = NewDisposeScope();
         var flat = outputs.reshape(n, -1);
         if (Target is not null) ThrowIfNotFinite(flat);
@@ -190,7 +202,7 @@ public sealed class Predictor
                 var row = probabilities.AsSpan(i * k, k);
                 for (int c = 1; c < k; c++) if (row[c] > row[best[i]]) best[i] = c;
             }
-            return new DecodedOutputs((int)n, k, probabilities, best);
+            return new PredictionBatch(target, (int)n, k, probabilities, best);
         }
         var values = Doubles(flat.to_type(ScalarType.Float64));
         int width = (int)flat.shape[1];
@@ -199,7 +211,7 @@ public sealed class Predictor
             if (width != 1) throw new InvalidOperationException($"The model gives {width} outputs per sample; a regression target needs one.");
             for (int i = 0; i < values.Length; i++) values[i] = values[i] * numeric.Std + numeric.Mean;
         }
-        return new DecodedOutputs((int)n, width, values, null);
+        return new PredictionBatch(Target, (int)n, width, values, null);
     }
 
     /// <summary>A float64 tensor's values, copied at once from its memory (TorchSharp's accessor copies value by value).</summary>
@@ -225,10 +237,3 @@ public sealed class Predictor
 
     public override string ToString() => $"Predictor({Model.GetName()}; {(Target is null ? "raw outputs" : $"target {Target}")})";
 }
-
-/// <summary>
-/// Model outputs as <see cref="Predictor.DecodeValues"/> reads them: <see cref="Count"/> samples of <see cref="Width"/>
-/// values each (class probabilities, with each sample's <see cref="Best"/> class; or a number in the target's units;
-/// or raw outputs), sample after sample.
-/// </summary>
-internal sealed record DecodedOutputs(int Count, int Width, double[] Values, int[]? Best);

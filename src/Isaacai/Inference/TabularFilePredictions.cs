@@ -165,12 +165,11 @@ public static class TabularFilePredictions
     {
         cancel.ThrowIfCancellationRequested();
         var table = new TabularTable(processor.FeatureNames.ToArray(), columns, count);
-        DecodedOutputs predictions;
+        PredictionBatch predictions;
         try
         {
             using var inputs = processor.Transform(table, null, before + 1);
-            using var outputs = predictor.Outputs(inputs, Predictor.DefaultBatchSize);
-            predictions = predictor.DecodeValues(outputs);
+            predictions = predictor.PredictBatch(inputs, Predictor.DefaultBatchSize);
         }
         catch (TabularDataException e) when (e.Row is { } row)
         {
@@ -222,17 +221,17 @@ public static class TabularFilePredictions
         public void WriteHeader(IReadOnlyList<string> header) => writer.WriteLine(Join([.. header, .. Columns(target)]));
 
         /// <summary>The row as it was, then its class and probability, or its number.</summary>
-        public void WriteRow(ReadOnlySpan<char> raw, DecodedOutputs predictions, int row)
+        public void WriteRow(ReadOnlySpan<char> raw, PredictionBatch predictions, int row)
         {
             writer.Write(raw);
             writer.Write(separator);
-            if (predictions.Best is { } best)
+            if (predictions.ClassIndex(row) is { } best)
             {
-                writer.Write(_classes[best[row]]);
+                writer.Write(_classes[best]);
                 writer.Write(separator);
-                WriteNumber(predictions.Values[row * predictions.Width + best[row]]);
+                WriteNumber(predictions.Probability(row)!.Value);
             }
-            else WriteNumber(predictions.Values[row]);
+            else WriteNumber(predictions.Values(row).Span[0]);
             writer.WriteLine();
         }
 

@@ -199,54 +199,6 @@ public static class TabularFile
         return true;
     }
 
-    /// <summary>A finite number, read as <see cref="TabularValues.TryNumber"/> reads text.</summary>
-    private static bool TryNumber(ReadOnlySpan<char> text, out double number)
-    {
-        if (TryPlainDecimal(text, out long whole, out int decimals, out bool negative))
-        {
-            number = ScaledValue(negative ? -whole : whole, decimals, negative);
-            return true;
-        }
-        return double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number);
-    }
-
-    internal static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-    /// <summary>
-    /// <paramref name="whole"/> / 10^<paramref name="decimals"/>: both are exact doubles (|whole| below 2^53, 10^15 at
-    /// most), so the one division rounds the exact value once, to the double that double.Parse gives for the same
-    /// digits (Clinger's fast path). A negative zero stays negative, as double.Parse reads "-0".
-    /// </summary>
-    internal static double ScaledValue(long whole, int decimals, bool negative = false)
-    {
-        double value = whole / PowersOfTen[decimals];
-        return negative && whole == 0 ? -value : value;
-    }
-
-    /// <summary>
-    /// The common case of a number's text, read without double.TryParse: an optional minus, digits, and optionally a
-    /// point and more digits, 15 digits at most; its digits as a whole number and how many follow the point.
-    /// Anything else (a plus, blanks, an exponent, more digits) is left to double.TryParse.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static bool TryPlainDecimal(ReadOnlySpan<char> text, out long whole, out int decimals, out bool negative)
-    {
-        whole = 0;
-        decimals = 0;
-        negative = text.Length > 0 && text[0] == '-';
-        int start = negative ? 1 : 0, digits = 0, point = -1;
-        for (int at = start; at < text.Length; at++)
-        {
-            uint digit = (uint)(text[at] - '0');
-            if (digit <= 9) { whole = whole * 10 + digit; digits++; }
-            else if (text[at] == '.' && point < 0 && at > start && at < text.Length - 1) point = at;
-            else return false;
-        }
-        if (digits is 0 or > 15) return false;
-        if (point >= 0) decimals = text.Length - 1 - point;
-        return true;
-    }
-
     /// <summary>One column's cells as they are read, in the array its mode holds them in: numbers, <see cref="TextCodes"/>, or objects.</summary>
     internal sealed class ColumnBuilder
     {
@@ -291,7 +243,7 @@ public static class TabularFile
             {
                 if (row == _numbers.Length) Array.Resize(ref _numbers, Grow(row));
                 var unquoted = raw.IndexOf('"') >= 0 ? Unquote(raw, path, line, $"column '{column}'").AsSpan() : raw;
-                if (TryNumber(unquoted, out var number)) { _numbers[row] = number; return; }
+                if (TabularValues.TryParseNumber(unquoted, out var number)) { _numbers[row] = number; return; }
                 if (TabularValues.IsMissingText(unquoted)) { _numbers[row] = double.NaN; return; }
                 // Text among numbers: the column goes on as values, so that the text reaches whoever reads it as it was.
                 StartText(_numbers.Length);
@@ -304,7 +256,7 @@ public static class TabularFile
                 if (_scaled is not null)
                 {
                     if (row == _scaled.Length) Array.Resize(ref _scaled, Grow(row));
-                    if (TryPlainDecimal(raw, out long whole, out int decimals, out bool negative) && TryScale(row, whole, decimals, negative, out int scaled))
+                    if (TabularValues.TryPlainDecimal(raw, out long whole, out int decimals, out bool negative) && TryScale(row, whole, decimals, negative, out int scaled))
                     {
                         _scaled[row] = scaled;
                         _anyNumber = true;
@@ -312,7 +264,7 @@ public static class TabularFile
                     }
                 }
                 else if (row == _numbers!.Length) Array.Resize(ref _numbers, Grow(row));
-                if (TryNumber(raw, out var number))
+                if (TabularValues.TryParseNumber(raw, out var number))
                 {
                     if (_scaled is not null) ToDoubles(); // another way of writing a number: go on as doubles
                     _numbers![row] = number;
@@ -343,7 +295,7 @@ public static class TabularFile
                 return;
             }
             if (row == _values!.Length) Array.Resize(ref _values, Grow(row));
-            if (TryNumber(raw, out var value)) { _values[row] = value; return; }
+            if (TabularValues.TryParseNumber(raw, out var value)) { _values[row] = value; return; }
             _values[row] = _texts![raw.IndexOf('"') >= 0 ? Code(Unquote(raw, path, line, $"column '{column}'")) : Code(raw)];
         }
 
@@ -357,7 +309,7 @@ public static class TabularFile
             if (negative && whole == 0) return true;
             if (decimals > _decimals)
             {
-                long factor = (long)PowersOfTen[decimals - _decimals];
+                long factor = (long)TabularValues.PowersOfTen[decimals - _decimals];
                 if (_largestScaled > NumberColumn.LargestScaled / factor) return false;
                 for (int r = 0; r < row; r++)
                     if (_scaled![r] is not (NumberColumn.MissingScaled or NumberColumn.NegativeZeroScaled)) _scaled[r] = (int)(_scaled[r] * factor);
@@ -366,7 +318,7 @@ public static class TabularFile
             }
             else if (decimals < _decimals)
             {
-                long up = (long)PowersOfTen[_decimals - decimals];
+                long up = (long)TabularValues.PowersOfTen[_decimals - decimals];
                 if (whole > NumberColumn.LargestScaled / up) return false;
                 whole *= up;
             }
@@ -379,7 +331,7 @@ public static class TabularFile
         /// <summary>The numbers read so far as doubles, the same values, to go on with numbers that are not whole numbers over a power of ten.</summary>
         private void ToDoubles()
         {
-            var column = new NumberColumn(_scaled!, PowersOfTen[_decimals]);
+            var column = new NumberColumn(_scaled!, TabularValues.PowersOfTen[_decimals]);
             _numbers = new double[_scaled!.Length];
             for (int r = 0; r < _numbers.Length; r++) _numbers[r] = column[r];
             _scaled = null;
@@ -402,7 +354,7 @@ public static class TabularFile
         public object Column(int rows)
         {
             _codeOf = null;
-            if (_scaled is not null) return new NumberColumn(_scaled, PowersOfTen[_decimals]);
+            if (_scaled is not null) return new NumberColumn(_scaled, TabularValues.PowersOfTen[_decimals]);
             if (_numbers is not null) return new NumberColumn(_numbers);
             if (_codes is not null) return new TextCodes(_codes, _texts!);
             return _values ?? Array.Empty<object?>(); // failed: read again as text
