@@ -91,6 +91,23 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         $run.Output[1] | Should -Match '^(Adelie|Chinstrap|Gentoo) Biscoe (Adelie|Chinstrap|Gentoo) 0$'
     }
 
+    It 'gives Probabilities as one read-only number per class, which display, ConvertTo-Json and Export-Csv show' {
+        $row = [pscustomobject]@{ island = 'Biscoe'; bill_length_mm = 45.2; bill_depth_mm = 14.8; flipper_length_mm = 212; body_mass_g = 5200; sex = 'female'; year = 2008 }
+        $r = $row | Invoke-IsaacPredict $trainer
+        $r.Probabilities.PSObject.Properties.Name | Should -Be 'Adelie', 'Chinstrap', 'Gentoo'
+        $r.Probabilities.($r.Prediction) | Should -Be $r.Probability
+        $json = $r | ConvertTo-Json | ConvertFrom-Json
+        $json.Probabilities.PSObject.Properties.Name | Should -Be 'Adelie', 'Chinstrap', 'Gentoo'
+        $json.Probabilities.($r.Prediction) | Should -Be $r.Probability
+        ($r | Format-List | Out-String -Width 300) | Should -Match 'Probabilities\s*:\s*@\{Adelie=[0-9.E-]+; Chinstrap=[0-9.E-]+; Gentoo=[0-9.E-]+\}'
+        $csv = Join-Path $TestDrive 'predicted.csv'
+        $r | Export-Csv $csv
+        (Import-Csv $csv).Probabilities | Should -BeLike '@{Adelie=*; Chinstrap=*; Gentoo=*}'
+        $before = $r.Probabilities.Adelie
+        { $r.Probabilities.Adelie = 2 } | Should -Throw '*cannot set*'
+        $r.Probabilities.Adelie | Should -Be $before
+    }
+
     It 'takes an absent property for a missing value, filled as in training' {
         $row = [pscustomobject]@{ island = 'Biscoe'; bill_length_mm = 45.2; bill_depth_mm = 14.8; flipper_length_mm = 212; sex = 'female'; year = 2008 }
         $withNull = $row | Select-Object *, @{ n = 'body_mass_g'; e = { $null } }

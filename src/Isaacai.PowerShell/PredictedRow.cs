@@ -5,24 +5,47 @@ using System.Management.Automation;
 namespace Isaacai.PowerShell;
 
 /// <summary>
-/// A row as Invoke-IsaacPredict gives it back: the input row's properties, in order, then Prediction and, for
-/// classes, Probability and Probabilities. PowerShell sees them as the object's properties through
-/// <see cref="PredictedRowAdapter"/> (registered in Isaacai.Types.ps1xml), so display, Format-Table, Export-Csv
-/// and member access treat it as a PSCustomObject. Adding a note property costs a PSObject microseconds under a
-/// lock; a row of a dozen of them cost more than the prediction itself.
+/// Cells by name that PowerShell sees as an object's properties, through <see cref="NamedCellsAdapter"/> (registered
+/// for each kind in Isaacai.Types.ps1xml): display, Format-Table, Export-Csv and member access treat them as a
+/// PSCustomObject's. The names are shared by every object of one shape. Adding a note property costs a PSObject
+/// microseconds under a lock; a row of a dozen of them cost more than the prediction itself.
 /// </summary>
-public sealed class PredictedRow
+public abstract class NamedCells
 {
     private readonly string[] _names;
+
+    private protected NamedCells(string[] names) => _names = names;
+
+    internal int Count => _names.Length;
+    internal string NameAt(int index) => _names[index];
+
+    internal int IndexOf(string name)
+    {
+        for (int i = 0; i < _names.Length; i++)
+            if (string.Equals(_names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    internal abstract object? this[int index] { get; set; }
+
+    internal virtual bool IsSettable => true;
+
+    /// <summary>As PowerShell writes a PSCustomObject in a string: @{a=1; b=x}.</summary>
+    public override string ToString() =>
+        "@{" + string.Join("; ", _names.Select((n, i) => $"{n}={Convert.ToString(this[i], CultureInfo.InvariantCulture)}")) + "}";
+}
+
+/// <summary>
+/// A row as Invoke-IsaacPredict gives it back: the input row's properties, in order, then Prediction and, for
+/// classes, Probability and Probabilities (a <see cref="ClassProbabilities"/>).
+/// </summary>
+public sealed class PredictedRow : NamedCells
+{
     private readonly object?[] _values;
 
     /// <param name="names">Shared by the rows of one shape; never changed.</param>
     /// <param name="values">This row's, one per name.</param>
-    internal PredictedRow(string[] names, object?[] values)
-    {
-        _names = names;
-        _values = values;
-    }
+    internal PredictedRow(string[] names, object?[] values) : base(names) => _values = values;
 
     /// <summary>
     /// The names of a predicted row: the input row's, then the prediction's, a cell with a prediction's name being
@@ -45,48 +68,61 @@ public sealed class PredictedRow
         return ([.. names], slots);
     }
 
-    internal int IndexOf(string name)
-    {
-        for (int i = 0; i < _names.Length; i++)
-            if (string.Equals(_names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
-        return -1;
-    }
-
-    internal int Count => _names.Length;
-    internal string NameAt(int index) => _names[index];
-    internal object? this[int index] { get => _values[index]; set => _values[index] = value; }
-
-    /// <summary>As PowerShell writes a PSCustomObject in a string: @{a=1; b=x}.</summary>
-    public override string ToString() =>
-        "@{" + string.Join("; ", _names.Select((n, i) => $"{n}={Convert.ToString(_values[i], CultureInfo.InvariantCulture)}")) + "}";
+    internal override object? this[int index] { get => _values[index]; set => _values[index] = value; }
 }
 
-/// <summary>Shows a <see cref="PredictedRow"/>'s cells to PowerShell as properties, settable as a PSCustomObject's are.</summary>
-public sealed class PredictedRowAdapter : PSPropertyAdapter
+/// <summary>
+/// A predicted row's Probabilities: one property per class, in class order, read from the batch's probabilities
+/// (no number boxed, no object per class, until one is read). Read-only: they are what the model said.
+/// </summary>
+public sealed class ClassProbabilities : NamedCells
+{
+    private readonly ReadOnlyMemory<double> _probabilities;
+
+    /// <param name="classes">The class names, shared by every row.</param>
+    /// <param name="probabilities">This row's, one per class.</param>
+    internal ClassProbabilities(string[] classes, ReadOnlyMemory<double> probabilities) : base(classes) => _probabilities = probabilities;
+
+    internal override object? this[int index]
+    {
+        get => _probabilities.Span[index];
+        set => throw new NotSupportedException("A prediction's class probabilities are read-only.");
+    }
+
+    internal override bool IsSettable => false;
+}
+
+/// <summary>Shows <see cref="NamedCells"/> to PowerShell as properties, settable where the cells are.</summary>
+public sealed class NamedCellsAdapter : PSPropertyAdapter
 {
     public override Collection<PSAdaptedProperty> GetProperties(object baseObject)
     {
-        var row = (PredictedRow)baseObject;
+        var cells = (NamedCells)baseObject;
         var properties = new Collection<PSAdaptedProperty>();
-        for (int i = 0; i < row.Count; i++) properties.Add(new PSAdaptedProperty(row.NameAt(i), i));
+        for (int i = 0; i < cells.Count; i++) properties.Add(new PSAdaptedProperty(cells.NameAt(i), i));
         return properties;
     }
 
     public override PSAdaptedProperty? GetProperty(object baseObject, string propertyName)
     {
-        var row = (PredictedRow)baseObject;
-        int at = row.IndexOf(propertyName);
-        return at < 0 ? null : new PSAdaptedProperty(row.NameAt(at), at);
+        var cells = (NamedCells)baseObject;
+        int at = cells.IndexOf(propertyName);
+        return at < 0 ? null : new PSAdaptedProperty(cells.NameAt(at), at);
     }
 
     public override bool IsGettable(PSAdaptedProperty adaptedProperty) => true;
 
-    public override bool IsSettable(PSAdaptedProperty adaptedProperty) => true;
+    public override bool IsSettable(PSAdaptedProperty adaptedProperty) => ((NamedCells)adaptedProperty.BaseObject).IsSettable;
 
-    public override object? GetPropertyValue(PSAdaptedProperty adaptedProperty) => ((PredictedRow)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag];
+    /// <summary>
+    /// A cell's value; nested cells (Probabilities) wrapped, as they are read, in a PSObject, through which ConvertTo-Json
+    /// and other serializers see their properties (a bare object shows them only its public CLR members: none).
+    /// </summary>
+    public override object? GetPropertyValue(PSAdaptedProperty adaptedProperty) =>
+        ((NamedCells)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag] is var value && value is NamedCells ? new PSObject(value) : value;
 
     public override void SetPropertyValue(PSAdaptedProperty adaptedProperty, object value) =>
-        ((PredictedRow)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag] = value;
+        ((NamedCells)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag] = value;
 
     public override string GetPropertyTypeName(PSAdaptedProperty adaptedProperty) =>
         (GetPropertyValue(adaptedProperty)?.GetType() ?? typeof(object)).FullName!;
