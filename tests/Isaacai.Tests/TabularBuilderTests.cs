@@ -84,6 +84,31 @@ public sealed class TabularBuilderTests
         var options = new TabularOptions("label") { Categories = ["code"], MissingValue = missing, Features = ["x", "code", "mixed", "extra"] };
         var expected = TabularDatasets.FromTable(TabularTable.FromRecords(records), options);
         TabularFileTests.AssertSame(expected, TabularDatasets.FromTable(held, options));
+        // And as the same values held row by row, with no codes and no numbers.
+        TabularFileTests.AssertSame(expected, TabularDatasets.FromTable(new TabularTable(held.Columns, held.Rows.ToList()), options));
+    }
+
+    [Fact]
+    public void Text_is_held_as_codes_until_a_value_that_is_not_text_comes_and_numbers_turn_to_codes_at_their_first_text()
+    {
+        string[] names = ["n", "label", "c"];
+        var builder = new TabularTable.Builder(["label"]);
+        for (int i = 0; i < 5000; i++)
+            builder.Add(names, [i < 4500 ? $"{i}" : "x", i == 4800 ? 7L : $"L{i % 3}", i % 2 == 0 ? "a" : null]);
+        var table = builder.ToTable();
+        // Numbers, then text past the first block: every cell's text as given (held as codes).
+        Assert.Null(table.Numbers(0));
+        Assert.Equal("17", table[17, 0]);
+        Assert.Equal("x", table[4999, 0]);
+        // Text (held as codes) until a number came: every cell as given.
+        Assert.Equal("L2", table[5, 1]);
+        Assert.Equal(7L, table[4800, 1]);
+        // Text and missing values.
+        Assert.True(table.IsMissing(1, 2));
+        Assert.Equal("a", table[4998, 2]);
+
+        var options = new TabularOptions("label") { Features = ["c"], MissingValue = MissingValuePolicy.Mode };
+        TabularFileTests.AssertSame(TabularDatasets.FromTable(new TabularTable(table.Columns, table.Rows.ToList()), options), TabularDatasets.FromTable(table, options));
     }
 
     [Fact]

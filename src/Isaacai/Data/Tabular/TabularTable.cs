@@ -220,38 +220,59 @@ public sealed class TabularTable
     }
 
     /// <summary>
-    /// One column as <see cref="Builder"/> gathers it: the values as given, and their numbers while they are all
-    /// numbers, in blocks of rows, so that growing copies nothing (nor makes a large array per doubling).
+    /// One column as <see cref="Builder"/> gathers it, in blocks of rows, so that growing copies nothing (nor makes a
+    /// large array per doubling): the values as given, with their numbers while they are all numbers; or, while every
+    /// value is text (or missing) and the column is not numbers, as a file's text is held: each row's code into the
+    /// column's distinct texts (<see cref="TextCodes"/>), so that what is worked out from a text is worked out once.
     /// </summary>
     private sealed class BuilderColumn
     {
         public const int BlockRows = 4096;
-        private readonly List<object?[]> _values = [];
+        private List<object?[]>? _values;
         private List<double[]>? _numbers;
+        private List<int[]>? _codes;
+        /// <summary>The distinct texts so far, code 0 being null (missing), and each one's code.</summary>
+        private readonly List<string?> _texts = [null];
+        private readonly Dictionary<string, int> _codeOf = new(StringComparer.Ordinal);
 
         public BuilderColumn(int blocks, int missingRows, bool holdNumbers)
         {
-            if (holdNumbers) _numbers = [];
+            if (holdNumbers) (_values, _numbers) = ([], []);
+            else _codes = [];
             for (int b = 0; b < blocks; b++) AddBlock();
             for (int row = 0; row < missingRows; row++) SetMissing(row);
         }
 
         public void AddBlock()
         {
-            _values.Add(new object?[BlockRows]);
+            _values?.Add(new object?[BlockRows]);
             _numbers?.Add(new double[BlockRows]);
+            _codes?.Add(new int[BlockRows]); // code 0: missing
         }
 
         // Per row or cell from a cold start: optimized at once, not tiered up partway through (the objects path 20% faster).
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Set(int row, object? value)
         {
-            _values[row / BlockRows][row % BlockRows] = value;
+            if (_codes is not null)
+            {
+                if (value is string or null)
+                {
+                    _codes[row / BlockRows][row % BlockRows] = CodeOf((string?)value);
+                    return;
+                }
+                CodesToValues();
+            }
+            _values![row / BlockRows][row % BlockRows] = value;
             if (_numbers is null) return;
             // As NumbersOf reads a cell; a number beyond float32 keeps the column as given, for its error to show the value as written.
             if (TabularValues.TryNumber(value, out var number) && Math.Abs(number) <= float.MaxValue) _numbers[row / BlockRows][row % BlockRows] = number;
             else if (TabularValues.IsMissing(value)) _numbers[row / BlockRows][row % BlockRows] = double.NaN;
-            else _numbers = null;
+            else
+            {
+                _numbers = null;
+                if (value is string) ValuesToCodes(row + 1);
+            }
         }
 
         public void SetMissing(int row)
@@ -259,7 +280,35 @@ public sealed class TabularTable
             if (_numbers is not null) _numbers[row / BlockRows][row % BlockRows] = double.NaN;
         }
 
-        public Array ToArray(int rows) => _numbers is not null ? Join(_numbers, rows) : Join(_values, rows);
+        private int CodeOf(string? text)
+        {
+            if (text is null) return 0;
+            if (!_codeOf.TryGetValue(text, out int code))
+            {
+                _codeOf.Add(text, code = _texts.Count);
+                _texts.Add(text);
+            }
+            return code;
+        }
+
+        /// <summary>Holds the first <paramref name="rows"/> values as codes, if every one of them is text or null.</summary>
+        private void ValuesToCodes(int rows)
+        {
+            for (int row = 0; row < rows; row++)
+                if (_values![row / BlockRows][row % BlockRows] is not (string or null)) return;
+            _codes = [.. _values!.Select(block => block.Select(v => CodeOf((string?)v)).ToArray())];
+            _values = null;
+        }
+
+        /// <summary>A value that is not text has come: every row's text becomes a value again.</summary>
+        private void CodesToValues()
+        {
+            _values = [.. _codes!.Select(block => block.Select(code => (object?)_texts[code]).ToArray())];
+            _codes = null;
+        }
+
+        public object ToArray(int rows) =>
+            _numbers is not null ? Join(_numbers, rows) : _codes is not null ? new TextCodes(Join(_codes, rows), _texts) : Join(_values!, rows);
 
         private static T[] Join<T>(List<T[]> blocks, int rows)
         {
