@@ -35,7 +35,7 @@ function Invoke-Hand {
     $model = New-IsaacSimpleNet 784 64 10
     Measure-Seconds { [Isaacai.Bench.HandLoop]::Fit($model, $data, 64, $Epochs, 1e-3) }
 }
-function Median($values) { @($values | Sort-Object)[[int][math]::Floor(@($values).Count / 2)] }
+. (Join-Path $PSScriptRoot 'BenchStatistics.ps1')
 
 Invoke-Cmdlet | Out-Null; Invoke-Hand | Out-Null # warm-up: JIT and allocator
 $cmdlet = [Collections.Generic.List[double]]::new(); $hand = [Collections.Generic.List[double]]::new()

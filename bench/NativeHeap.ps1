@@ -29,7 +29,7 @@ function Invoke-Fit([bool] $Glibc) {
     try { $json = & dotnet pwsh -NoProfile -NonInteractive -Command $fit; if ($LASTEXITCODE -ne 0) { throw "A fit failed: $json" }; @($json)[-1] | ConvertFrom-Json }
     finally { foreach ($name in 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_') { [Environment]::SetEnvironmentVariable($name, [NullString]::Value) } }
 }
-function Median($values) { @($values | Sort-Object)[[int][math]::Floor(@($values).Count / 2)] }
+. (Join-Path $PSScriptRoot 'BenchStatistics.ps1')
 $tuned = [Collections.Generic.List[object]]::new(); $glibc = [Collections.Generic.List[object]]::new()
 foreach ($pair in 1..$Pairs) {
     if ($pair % 2) { $tuned.Add((Invoke-Fit $false)); $glibc.Add((Invoke-Fit $true)) }

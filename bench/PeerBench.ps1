@@ -33,7 +33,7 @@ function Invoke-Side([string] $Side, [string[]] $Isaacai, [string[]] $PyTorch) {
     if ($LASTEXITCODE -ne 0) { throw "The $Side side failed with exit code $LASTEXITCODE." }
     @($lines)[-1] | ConvertFrom-Json
 }
-function Median($values) { @($values | Sort-Object)[[int][math]::Floor(@($values).Count / 2)] }
+. (Join-Path $PSScriptRoot 'BenchStatistics.ps1')
 
 # Pairs of runs, alternating which side goes first; each side's results in order.
 function Invoke-Pairs([string[]] $Isaacai, [string[]] $PyTorch) {

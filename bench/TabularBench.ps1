@@ -87,7 +87,7 @@ $Timed
     @($line)[-1] | ConvertFrom-Json
 }
 
-function Median($values) { @($values | Sort-Object)[[int][math]::Floor(@($values).Count / 2)] }
+. (Join-Path $PSScriptRoot 'BenchStatistics.ps1')
 
 $floatMb = $Rows * 13 * 4 / 1MB # the dataset's inputs: ten numbers and three one-hot colours, float32
 $python = '/usr/bin/python3'
