@@ -104,8 +104,35 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         $r | Export-Csv $csv
         (Import-Csv $csv).Probabilities | Should -BeLike '@{Adelie=*; Chinstrap=*; Gentoo=*}'
         $before = $r.Probabilities.Adelie
-        { $r.Probabilities.Adelie = 2 } | Should -Throw '*cannot set*'
+        { $r.Probabilities.Adelie = 2 } | Should -Throw "A prediction's class probabilities are read-only*"
         $r.Probabilities.Adelie | Should -Be $before
+        # PSObject.Copy() makes a row of its own.
+        $copy = $r.PSObject.Copy()
+        $copy.Prediction = 'changed'
+        $r.Prediction | Should -Not -Be 'changed'
+    }
+
+    It 'refuses a value that is not a row, and a row with none of the model''s columns, naming each by its place among the inputs' {
+        $row = [pscustomobject]@{ island = 'Biscoe'; bill_length_mm = 45.2; bill_depth_mm = 14.8; flipper_length_mm = 212; body_mass_g = 5200; sex = 'female'; year = 2008 }
+        $out = @($row, 'hello', 42, $null, [pscustomobject]@{ Island2 = 'Biscoe' }, $row | Invoke-IsaacPredict $trainer -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $out.Count | Should -Be 2
+        $out.island | Should -Be 'Biscoe', 'Biscoe'
+        $failed.Count | Should -Be 3
+        "$($failed[0])" | Should -BeLike "Row 2 is a String ('hello'), not a row: give objects with properties*"
+        "$($failed[1])" | Should -BeLike "Row 3 is a Int32 ('42'), not a row*"
+        "$($failed[2])" | Should -BeLike "Row 5 has none of this model's columns (island, *); its properties are Island2.*"
+        $failed.FullyQualifiedErrorId | Should -Be (@('InvalidRow,Isaacai.PowerShell.Commands.InvokeIsaacPredictCommand') * 3)
+        # And for a dataset: one terminating error, naming the row.
+        $rows = 1..30 | ForEach-Object { [pscustomobject]@{ x = $_; y = $_ % 2 } }
+        { @($rows[0..9]) + 'hello' + @($rows[10..29]) | ConvertTo-IsaacDataset -Target y } | Should -Throw "Row 11 is a String ('hello'), not a row*"
+    }
+
+    It 'warns once that the rows'' own Prediction and Probability are replaced' {
+        $rows = Import-Csv $PenguinsCsv | Select-Object -First 3 | Select-Object *, @{ n = 'Prediction'; e = { 'mine' } }, @{ n = 'probability'; e = { 1 } }
+        $out = @($rows | Invoke-IsaacPredict $trainer -WarningVariable replaced -WarningAction SilentlyContinue)
+        $replaced.Count | Should -Be 1
+        "$replaced" | Should -BeLike 'Row 1 has properties of its own named Prediction and probability: in the rows given back, the prediction''s replace them.*'
+        $out.Prediction | Should -Not -Contain 'mine'
     }
 
     It 'takes an absent property for a missing value, filled as in training' {
@@ -136,6 +163,8 @@ Describe 'Invoke-IsaacPredict -Path -OutFile' {
         $out = Join-Path $TestDrive 'predicted.csv'
         $file = Invoke-IsaacPredict $trainer -Path $PenguinsCsv -OutFile $out
         $file.FullName | Should -Be $out
+        # As Get-Item gives it: through the provider, so its mode and size show and it has a PSPath.
+        $file.PSPath | Should -Be (Get-Item $out).PSPath
         $written = @(Import-Csv $out)
         $objects = @(Import-Csv $PenguinsCsv | Invoke-IsaacPredict $trainer)
         $written.Count | Should -Be 344

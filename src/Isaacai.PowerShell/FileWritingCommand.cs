@@ -2,7 +2,7 @@ using System.Management.Automation;
 
 namespace Isaacai.PowerShell;
 
-/// <summary>The -Path and -NoClobber of the commands that write a file, and the checks they make before writing.</summary>
+/// <summary>The -Path and -NoClobber of the commands that write a file, the checks they make before writing, and the file they give back.</summary>
 public abstract class FileWritingCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 1)]
@@ -25,4 +25,10 @@ public abstract class FileWritingCommand : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists, and -NoClobber forbids overwriting it."), existsErrorId, ErrorCategory.ResourceExists, path));
         return ShouldProcess(path, $"{(exists ? "Overwrite with" : "Write")} {what}") ? path : null;
     }
+
+    /// <summary>
+    /// The file written, as Get-Item gives it (through the FileSystem provider: its mode, owner and size show in the
+    /// default view, and it has a PSPath); a bare FileInfo shows blanks there.
+    /// </summary>
+    internal static PSObject WrittenFile(PSCmdlet cmdlet, string path) => cmdlet.InvokeProvider.Item.Get([path], false, true)[0];
 }

@@ -19,11 +19,18 @@ internal static class PSValues
     /// a string or a PSCustomObject is one row, not a collection of them; asking PowerShell whether one of those
     /// enumerates takes a lock for each row, a third of a row's cost.
     /// </summary>
-    public static IEnumerable<PSObject>? Rows(PSObject value)
+    public static IEnumerable<PSObject?>? Rows(PSObject value)
     {
         if (value.BaseObject is PSCustomObject or IDictionary or string || LanguagePrimitives.GetEnumerable(value.BaseObject) is not { } items) return null;
-        return items.Cast<object?>().Where(item => item is not null).Select(PSObject.AsPSObject!);
+        return items.Cast<object?>().Select(item => item is null ? null : PSObject.AsPSObject(item));
     }
+
+    /// <summary>A value (text, a number, a date, any struct) rather than a row of named cells: its properties (a string's Length) are not columns.</summary>
+    public static bool IsValue(object value) => value is string or ValueType;
+
+    /// <summary>The error for a value given where a row belongs, naming the row (counting inputs from 1).</summary>
+    public static string NotARow(object value, long row) =>
+        $"Row {row} is a {value.GetType().Name} ('{LanguagePrimitives.ConvertTo<string>(value)}'), not a row: give objects with properties (Import-Csv, ConvertFrom-Json, [pscustomobject]) or hashtables, one per row.";
 
     /// <summary>
     /// An object's properties (or a dictionary's entries) as name → value, in their order. Names are kept as

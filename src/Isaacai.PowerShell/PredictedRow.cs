@@ -12,34 +12,33 @@ namespace Isaacai.PowerShell;
 /// </summary>
 public abstract class NamedCells
 {
-    private readonly string[] _names;
+    private protected NamedCells(string[] names) => Names = names;
 
-    private protected NamedCells(string[] names) => _names = names;
+    /// <summary>Shared by every object of one shape; never changed.</summary>
+    private protected string[] Names { get; }
 
-    internal int Count => _names.Length;
-    internal string NameAt(int index) => _names[index];
+    internal int Count => Names.Length;
+    internal string NameAt(int index) => Names[index];
 
     internal int IndexOf(string name)
     {
-        for (int i = 0; i < _names.Length; i++)
-            if (string.Equals(_names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
+        for (int i = 0; i < Names.Length; i++)
+            if (string.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
         return -1;
     }
 
     internal abstract object? this[int index] { get; set; }
 
-    internal virtual bool IsSettable => true;
-
     /// <summary>As PowerShell writes a PSCustomObject in a string: @{a=1; b=x}.</summary>
     public override string ToString() =>
-        "@{" + string.Join("; ", _names.Select((n, i) => $"{n}={Convert.ToString(this[i], CultureInfo.InvariantCulture)}")) + "}";
+        "@{" + string.Join("; ", Names.Select((n, i) => $"{n}={Convert.ToString(this[i], CultureInfo.InvariantCulture)}")) + "}";
 }
 
 /// <summary>
 /// A row as Invoke-IsaacPredict gives it back: the input row's properties, in order, then Prediction and, for
 /// classes, Probability and Probabilities (a <see cref="ClassProbabilities"/>).
 /// </summary>
-public sealed class PredictedRow : NamedCells
+public sealed class PredictedRow : NamedCells, ICloneable
 {
     private readonly object?[] _values;
 
@@ -69,11 +68,14 @@ public sealed class PredictedRow : NamedCells
     }
 
     internal override object? this[int index] { get => _values[index]; set => _values[index] = value; }
+
+    /// <summary>A row of its own (PSObject.Copy() calls this), its cells the same values.</summary>
+    public object Clone() => new PredictedRow(Names, (object?[])_values.Clone());
 }
 
 /// <summary>
 /// A predicted row's Probabilities: one property per class, in class order, read from the batch's probabilities
-/// (no number boxed, no object per class, until one is read). Read-only: they are what the model said.
+/// (no number boxed, no object per class, until one is read). Read-only: they are what the model gave.
 /// </summary>
 public sealed class ClassProbabilities : NamedCells
 {
@@ -86,13 +88,11 @@ public sealed class ClassProbabilities : NamedCells
     internal override object? this[int index]
     {
         get => _probabilities.Span[index];
-        set => throw new NotSupportedException("A prediction's class probabilities are read-only.");
+        set => throw new SetValueException("A prediction's class probabilities are read-only: they are what the model gave. To change them, copy them first: $p = $row.Probabilities | Select-Object *.");
     }
-
-    internal override bool IsSettable => false;
 }
 
-/// <summary>Shows <see cref="NamedCells"/> to PowerShell as properties, settable where the cells are.</summary>
+/// <summary>Shows <see cref="NamedCells"/> to PowerShell as properties.</summary>
 public sealed class NamedCellsAdapter : PSPropertyAdapter
 {
     public override Collection<PSAdaptedProperty> GetProperties(object baseObject)
@@ -112,7 +112,8 @@ public sealed class NamedCellsAdapter : PSPropertyAdapter
 
     public override bool IsGettable(PSAdaptedProperty adaptedProperty) => true;
 
-    public override bool IsSettable(PSAdaptedProperty adaptedProperty) => ((NamedCells)adaptedProperty.BaseObject).IsSettable;
+    // Settable, so that setting a read-only cell says why (the setter's SetValueException, which PowerShell passes on), not only that the adapter cannot.
+    public override bool IsSettable(PSAdaptedProperty adaptedProperty) => true;
 
     /// <summary>
     /// A cell's value; nested cells (Probabilities) wrapped, as they are read, in a PSObject, through which ConvertTo-Json

@@ -69,7 +69,10 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
         try
         {
             if (PSValues.Rows(InputObject) is { } rows)
-                foreach (var row in rows) Add(row);
+            {
+                foreach (var row in rows)
+                    if (row is not null) Add(row);
+            }
             else Add(InputObject);
         }
         catch (TabularDataException e)
@@ -80,6 +83,7 @@ public sealed class ConvertToIsaacDatasetCommand : PSCmdlet
 
     private void Add(PSObject row)
     {
+        if (PSValues.IsValue(row.BaseObject)) throw new TabularDataException(PSValues.NotARow(row.BaseObject, _rows.RowCount + 1), null, _rows.RowCount + 1);
         _cells.Read(row);
         _rows.Add(_cells.Names.AsSpan(0, _cells.Count), _cells.Values.AsSpan(0, _cells.Count));
     }

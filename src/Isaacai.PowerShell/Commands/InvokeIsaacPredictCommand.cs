@@ -36,6 +36,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     private Predictor _predictor = null!;
     private Trainer? _trainer;
     private long _row;
+    private bool _warnedOfReplacing;
 
     [Parameter(Mandatory = true, Position = 0)]
     public object Model { get; set; } = null!;
@@ -74,16 +75,16 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        if (InputObject is null) return;
         // An array given to -InputObject (or by position) is rows, as the pipeline would give them one by one.
-        if (InputObject.BaseObject is not Tensor && PSValues.Rows(InputObject) is { } rows)
+        if (InputObject is not null && InputObject.BaseObject is not Tensor && PSValues.Rows(InputObject) is { } rows)
             foreach (var row in rows) PredictOne(row);
         else PredictOne(InputObject);
     }
 
-    private void PredictOne(PSObject input)
+    private void PredictOne(PSObject? input)
     {
         _row++;
+        if (input is null) return; // skipped, but counted: errors name a row by its place among the inputs
         if (input.BaseObject is Tensor samples)
         {
             Flush();
@@ -115,6 +116,11 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
                 "NoPreprocessing", ErrorCategory.InvalidArgument, input));
             return;
         }
+        if (PSValues.IsValue(input.BaseObject))
+        {
+            WriteError(new ErrorRecord(new TabularDataException(PSValues.NotARow(input.BaseObject, _row), null, _row), "InvalidRow", ErrorCategory.InvalidType, input));
+            return;
+        }
         try
         {
             Encode(input, processor);
@@ -139,23 +145,34 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
     {
         _cells.Read(input);
         var names = _cells.Names.AsSpan(0, _cells.Count);
-        if (_shape is null || !names.SequenceEqual(_shape.Names)) _shape = new RowShape(names, processor, PredictionNames(processor.Target));
-        _shape.ThrowIfUnusable(processor, _row);
+        var shape = _shape is not null && names.SequenceEqual(_shape.Names) ? _shape : NewShape(names, processor);
+        shape.ThrowIfUnusable(processor, _row);
         if (_featureValues.Length != processor.Features.Count) _featureValues = new object?[processor.Features.Count];
         Array.Clear(_featureValues);
         for (int i = 0; i < names.Length; i++)
-            if (_shape.Features[i] >= 0) _featureValues[_shape.Features[i]] = _cells.Values[i];
+            if (shape.Features[i] >= 0) _featureValues[shape.Features[i]] = _cells.Values[i];
         int width = processor.Width, at = _pending.Count * width;
         if (_encoded.Length < at + width) Array.Resize(ref _encoded, Math.Max(at + width, 2 * _encoded.Length));
         processor.EncodeRow(_featureValues, _row, _encoded.AsSpan(at, width));
         // A hashtable's keys or a PSCustomObject's properties go out as a PredictedRow's; any other object is copied.
         if (input.BaseObject is System.Collections.IDictionary or PSCustomObject)
         {
-            var values = new object?[_shape.OutputNames.Length];
+            var values = new object?[shape.OutputNames.Length];
             _cells.Values.AsSpan(0, names.Length).CopyTo(values);
-            _pending.Add((input, _shape, values));
+            _pending.Add((input, shape, values));
         }
         else _pending.Add((input, null, null));
+    }
+
+    /// <summary>Rows of another shape from here on; the first whose own Prediction (say) is replaced says so, once.</summary>
+    private RowShape NewShape(ReadOnlySpan<string> names, TabularProcessor processor)
+    {
+        var shape = _shape = new RowShape(names, processor, PredictionNames(processor.Target));
+        var replaced = shape.PredictionSlots.Where(slot => slot < shape.Names.Length).Select(slot => shape.OutputNames[slot]).ToArray();
+        if (replaced.Length == 0 || _warnedOfReplacing) return shape;
+        _warnedOfReplacing = true;
+        WriteWarning($"Row {_row} has properties of its own named {string.Join(" and ", replaced)}: in the rows given back, the prediction's replace them. Rename them (Select-Object) to keep them.");
+        return shape;
     }
 
     /// <summary>The cells a prediction adds to a row: Prediction, and for classes Probability and Probabilities.</summary>
@@ -182,6 +199,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
                 named[feature] = Names[i];
             }
             Lacking = Enumerable.Range(0, named.Length).Where(f => named[f] is null && processor.Features[f].Fill is null).Select(f => (int?)f).FirstOrDefault();
+            HasNoFeature = named.All(name => name is null);
             (OutputNames, PredictionSlots) = PredictedRow.Layout(Names, predictionNames);
         }
 
@@ -200,8 +218,13 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         /// <summary>A feature that such a row lacks and that the model fills nothing in for.</summary>
         private int? Lacking { get; }
 
+        /// <summary>Such a row has none of the model's features: filling every one in would predict from nothing.</summary>
+        private bool HasNoFeature { get; }
+
         public void ThrowIfUnusable(TabularProcessor processor, long row)
         {
+            if (HasNoFeature)
+                throw new TabularDataException($"Row {row} has none of this model's columns ({string.Join(", ", processor.FeatureNames)}); {(Names.Length == 0 ? "it has no properties" : $"its properties are {string.Join(", ", Names)}")}. Names are matched ignoring case.", null, row);
             if (Twice is var (earlier, key, feature))
                 throw new TabularDataException($"The keys '{earlier}' and '{key}' differ only in case; '{processor.Features[feature].Name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.", key, row);
             if (Lacking is { } lacking)
@@ -243,7 +266,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             long rows = 0;
             Run(() => rows = TabularFilePredictions.Predict(_predictor, input, output, TabularFilePredictions.DefaultChunkRows, _stop.Token), input);
             WriteVerbose($"Predicted {rows} rows of {input} into {output}.");
-            WriteObject(new FileInfo(output));
+            WriteObject(FileWritingCommand.WrittenFile(this, output));
         }
         catch (TabularDataException e)
         {

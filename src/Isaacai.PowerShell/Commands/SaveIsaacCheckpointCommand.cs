@@ -27,7 +27,7 @@ public sealed class SaveIsaacCheckpointCommand : FileWritingCommand
         try
         {
             using (Trainer.ClaimOrJoin()) Checkpoint.Save(Trainer, path, epochs); // not while another runspace's fit steps it
-            WriteObject(new FileInfo(path));
+            WriteObject(WrittenFile(this, path));
         }
         catch (TrainerBusyException e)
         {
