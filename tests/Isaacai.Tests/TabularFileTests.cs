@@ -181,6 +181,13 @@ public sealed class TabularFileTests : IDisposable
         error = Assert.Throws<InvalidDataException>(() => TabularFilePredictions.Predict(predictor, bad, output, chunkRows: 8));
         Assert.StartsWith($"{bad}, line 13: Row 12, column 'x': 'oops' is not a number", error.Message);
         Assert.False(File.Exists(output));
+
+        // A file with none of the model's columns (a wrong file, or misspelt names) would be predicted from filled-in values alone.
+        var elsewhere = WriteFile("a,b\n1,2\n3,4\n", "elsewhere.csv");
+        var none = Assert.Throws<TabularDataException>(() => TabularFilePredictions.Predict(predictor, elsewhere, output));
+        Assert.StartsWith($"{elsewhere}: none of this model's columns (", none.Message);
+        Assert.EndsWith("The file's columns are: a, b.", none.Message);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

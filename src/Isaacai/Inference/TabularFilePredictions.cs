@@ -53,6 +53,8 @@ public static class TabularFilePredictions
             if (places[i] < 0 && feature.Fill is null)
                 throw new TabularDataException($"{path}: there is no column '{feature.Name}'; this model needs {string.Join(", ", processor.FeatureNames)}, and was trained with MissingValue {processor.MissingValue}, which fills nothing in. The file's columns are: {string.Join(", ", header)}.", feature.Name);
         }
+        if (places.All(place => place < 0))
+            throw new TabularDataException($"{path}: none of this model's columns ({string.Join(", ", processor.FeatureNames)}) is in the file, so every row would be predicted from filled-in values alone. The file's columns are: {string.Join(", ", header)}.");
         foreach (var name in PredictionWriter.Columns(processor.Target))
             if (header.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new InvalidDataException($"{path}: the file already has a column '{name}', which the predictions would write; rename it.");
