@@ -135,16 +135,21 @@ Describe 'Two runspaces and one trainer' {
         # And one overlap for certain (random delays may miss on a loaded machine): a long fit, then a second once it runs.
         $long = [powershell]::Create()
         $long.Runspace = $pool[0]
-        $handle = $long.AddScript($fitIn).AddArgument($t).AddArgument(400).AddArgument(0).BeginInvoke()
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not $t.IsFitting -and -not $handle.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 1 }
-        $t.IsFitting | Should -BeTrue -Because 'the long fit has started'
         $second = [powershell]::Create()
         $second.Runspace = $pool[1]
-        try { $second.AddScript($fitIn).AddArgument($t).AddArgument(4).AddArgument(0).Invoke() | Should -Be 'TrainerBusy,Isaacai.PowerShell.Commands.InvokeIsaacFitCommand' }
-        finally { $second.Dispose() }
-        try { $long.EndInvoke($handle) | Should -Be 'fit 400' }
-        finally { $long.Dispose() }
+        try {
+            $handle = $long.AddScript($fitIn).AddArgument($t).AddArgument(400).AddArgument(0).BeginInvoke()
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            while (-not $t.IsFitting -and -not $handle.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 1 }
+            $t.IsFitting | Should -BeTrue -Because 'the long fit has started'
+            $second.AddScript($fitIn).AddArgument($t).AddArgument(4).AddArgument(0).Invoke() | Should -Be 'TrainerBusy,Isaacai.PowerShell.Commands.InvokeIsaacFitCommand'
+            $long.EndInvoke($handle) | Should -Be 'fit 400'
+        }
+        finally {
+            if (-not $handle.IsCompleted) { $long.Stop() }
+            $second.Dispose()
+            $long.Dispose()
+        }
         $t.IsFitting | Should -BeFalse
         @(Invoke-IsaacFit $t).Count | Should -Be 1
     }

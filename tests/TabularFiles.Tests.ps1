@@ -106,6 +106,8 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         $before = $r.Probabilities.Adelie
         { $r.Probabilities.Adelie = 2 } | Should -Throw "A prediction's class probabilities are read-only*"
         $r.Probabilities.Adelie | Should -Be $before
+        # A nested object (ConvertFrom-Json's) comes back as it went in.
+        ($row | Select-Object *, @{ n = 'meta'; e = { [pscustomobject]@{ k = 1 } } } | Invoke-IsaacPredict $trainer).meta.k | Should -Be 1
         # PSObject.Copy() makes a row of its own.
         $copy = $r.PSObject.Copy()
         $copy.Prediction = 'changed'
@@ -119,7 +121,7 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         $out.island | Should -Be 'Biscoe', 'Biscoe'
         $failed.Count | Should -Be 3
         "$($failed[0])" | Should -BeLike "Row 2 is a String ('hello'), not a row: give objects with properties*"
-        "$($failed[1])" | Should -BeLike "Row 3 is a Int32 ('42'), not a row*"
+        "$($failed[1])" | Should -BeLike "Row 3 is an Int32 ('42'), not a row*"
         "$($failed[2])" | Should -BeLike "Row 5 has none of this model's columns (island, *); its properties are Island2.*"
         $failed.FullyQualifiedErrorId | Should -Be (@('InvalidRow,Isaacai.PowerShell.Commands.InvokeIsaacPredictCommand') * 3)
         # And for a dataset: one terminating error, naming the row.
@@ -163,8 +165,11 @@ Describe 'Invoke-IsaacPredict -Path -OutFile' {
         $out = Join-Path $TestDrive 'predicted.csv'
         $file = Invoke-IsaacPredict $trainer -Path $PenguinsCsv -OutFile $out
         $file.FullName | Should -Be $out
-        # As Get-Item gives it: through the provider, so its mode and size show and it has a PSPath.
+        # As Get-Item gives it: through the provider, so its mode and size show and it has a PSPath; a dot-file too.
         $file.PSPath | Should -Be (Get-Item $out).PSPath
+        $hidden = Invoke-IsaacPredict $trainer -Path $PenguinsCsv -OutFile (Join-Path $TestDrive '.predicted.csv')
+        $hidden.Name | Should -Be '.predicted.csv'
+        $hidden.Length | Should -Be (Get-Item $out).Length
         $written = @(Import-Csv $out)
         $objects = @(Import-Csv $PenguinsCsv | Invoke-IsaacPredict $trainer)
         $written.Count | Should -Be 344

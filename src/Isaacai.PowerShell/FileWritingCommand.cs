@@ -30,5 +30,7 @@ public abstract class FileWritingCommand : PSCmdlet
     /// The file written, as Get-Item gives it (through the FileSystem provider: its mode, owner and size show in the
     /// default view, and it has a PSPath); a bare FileInfo shows blanks there.
     /// </summary>
-    internal static PSObject WrittenFile(PSCmdlet cmdlet, string path) => cmdlet.InvokeProvider.Item.Get([path], false, true)[0];
+    // Force: without it the provider skips a hidden file (on Linux, any name starting with a dot) even by its literal path.
+    internal static object WrittenFile(PSCmdlet cmdlet, string path) =>
+        cmdlet.InvokeProvider.Item.Get([path], true, true).FirstOrDefault() ?? (object)new FileInfo(path);
 }

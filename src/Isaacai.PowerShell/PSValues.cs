@@ -29,8 +29,16 @@ internal static class PSValues
     public static bool IsValue(object value) => value is string or ValueType;
 
     /// <summary>The error for a value given where a row belongs, naming the row (counting inputs from 1).</summary>
-    public static string NotARow(object value, long row) =>
-        $"Row {row} is a {value.GetType().Name} ('{LanguagePrimitives.ConvertTo<string>(value)}'), not a row: give objects with properties (Import-Csv, ConvertFrom-Json, [pscustomobject]) or hashtables, one per row.";
+    public static string NotARow(object value, long row)
+    {
+        var text = LanguagePrimitives.ConvertTo<string>(value) ?? "";
+        if (text.Length > 60) text = text[..57] + "...";
+        var type = value.GetType().Name;
+        var article = "AEIOUaeiou".Contains(type[0]) ? "an" : "a";
+        // Get-Content's lines are the usual way text arrives where rows belong.
+        var hint = value is string ? " (a CSV file's rows come from Import-Csv, or from -Path, not Get-Content)" : "";
+        return $"Row {row} is {article} {type} ('{text}'), not a row: give objects with properties (Import-Csv, ConvertFrom-Json, [pscustomobject]) or hashtables, one per row{hint}.";
+    }
 
     /// <summary>
     /// An object's properties (or a dictionary's entries) as name → value, in their order. Names are kept as
@@ -84,7 +92,8 @@ internal static class PSValues
         {
             if (Count == Names.Length) Grow();
             Names[Count] = name;
-            Values[Count++] = Unwrap(value);
+            // A nested object (ConvertFrom-Json's) stays wrapped: unwrapped, it is PowerShell's empty PSCustomObject stand-in.
+            Values[Count++] = value is PSObject { BaseObject: PSCustomObject } ? value : Unwrap(value);
         }
 
         private void Grow()

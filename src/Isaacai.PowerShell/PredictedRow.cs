@@ -75,7 +75,8 @@ public sealed class PredictedRow : NamedCells, ICloneable
 
 /// <summary>
 /// A predicted row's Probabilities: one property per class, in class order, read from the batch's probabilities
-/// (no number boxed, no object per class, until one is read). Read-only: they are what the model gave.
+/// (no number boxed, no object per class, until one is read). Read-only: they are what the model gave. A row kept
+/// keeps its batch's probabilities alive (some thousands of rows' worth), so with many classes a row takes a copy of its own.
 /// </summary>
 public sealed class ClassProbabilities : NamedCells
 {
@@ -126,5 +127,5 @@ public sealed class NamedCellsAdapter : PSPropertyAdapter
         ((NamedCells)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag] = value;
 
     public override string GetPropertyTypeName(PSAdaptedProperty adaptedProperty) =>
-        (GetPropertyValue(adaptedProperty)?.GetType() ?? typeof(object)).FullName!;
+        (((NamedCells)adaptedProperty.BaseObject)[(int)adaptedProperty.Tag]?.GetType() ?? typeof(object)).FullName!;
 }

@@ -94,11 +94,13 @@ public sealed class TabularBuilderTests
         string[] names = ["n", "label", "c"];
         var builder = new TabularTable.Builder(["label"]);
         for (int i = 0; i < 5000; i++)
-            builder.Add(names, [i < 4500 ? $"{i}" : "x", i == 4800 ? 7L : $"L{i % 3}", i % 2 == 0 ? "a" : null]);
+            builder.Add(names, [i < 4500 ? $"{i}" : i == 4900 ? true : "x", i == 4800 ? 7L : $"L{i % 3}", i % 2 == 0 ? "a" : null]);
         var table = builder.ToTable();
-        // Numbers, then text past the first block: every cell's text as given (held as codes).
+        // Numbers, then text past the first block (held as codes), then a value that is not text: every cell as given.
         Assert.Null(table.Numbers(0));
         Assert.Equal("17", table[17, 0]);
+        Assert.Equal("x", table[4600, 0]);
+        Assert.Equal(true, table[4900, 0]);
         Assert.Equal("x", table[4999, 0]);
         // Text (held as codes) until a number came: every cell as given.
         Assert.Equal("L2", table[5, 1]);

@@ -952,6 +952,28 @@ public sealed class TabularTests : IDisposable
             Assert.Same(batch.Value(r), data.Target!.Label(batch.ClassIndex(r)!.Value));
         }
         Assert.Contains("are not whole rows", Assert.Throws<ArgumentException>(() => predictor.PredictEncodedRows(encoded.AsSpan(1))).Message);
+        Assert.Equal(0, predictor.PredictEncodedRows([]).Count);
+    }
+
+    [Fact]
+    public void A_prediction_batch_reads_numbers_in_the_target_units_and_raw_outputs_as_the_per_sample_predictions()
+    {
+        using var outputs = tensor(new float[] { 1, -2, 0.5f, 3 }, [2, 2]);
+        var raw = new Inference.Predictor(nn.Identity()).DecodeBatch(outputs);
+        Assert.Equal(new double[] { 0.5, 3 }, Assert.IsType<double[]>(raw.Value(1)));
+        Assert.Null(raw.Probability(1));
+        Assert.Null(raw.ClassIndex(1));
+        Assert.Equal(new double[] { 1, -2 }, raw[0].Value);
+
+        using var one = tensor(new float[] { 1, -0.5f }, [2, 1]);
+        var regression = new Inference.Predictor(nn.Identity(), TargetSpec.Regression("t", 5, 2)).DecodeBatch(one);
+        Assert.Equal(7.0, regression.Value(0)); // 1 × 2 + 5, in the target's units
+        Assert.Equal(4.0, regression.Values(1).Span[0]);
+        Assert.Null(regression.Probability(0));
+        Assert.Equal(regression.Value(1), regression[1].Value);
+
+        using var none = zeros(0, 3);
+        Assert.Equal(0, new Inference.Predictor(nn.Identity(), TargetSpec.Classification("t", ["a", "b", "c"])).DecodeBatch(none).Count);
     }
 
     [Fact]

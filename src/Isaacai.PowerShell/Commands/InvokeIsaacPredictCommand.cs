@@ -135,6 +135,9 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
 
     private const int RowsPerFlush = 4096;
 
+    /// <summary>Up to this many classes, a row's Probabilities read the batch's array, which a kept row keeps alive (4,096 × 32 doubles: 1 MB).</summary>
+    private const int ClassesSharingTheBatch = 32;
+
     /// <summary>
     /// Encodes the row's values of the model's features into the next row of <see cref="_encoded"/> and queues it.
     /// A property that is absent is a missing value, as in training: the model's fill value, if it was trained with one.
@@ -365,7 +368,8 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         if (predictions.Probability(sample) is not { } probability) return;
         _classNames ??= [.. _predictor.Target!.Classes];
         values[slots[1]] = probability;
-        values[slots[2]] = new ClassProbabilities(_classNames, predictions.Values(sample));
+        var probabilities = predictions.Values(sample);
+        values[slots[2]] = new ClassProbabilities(_classNames, probabilities.Length > ClassesSharingTheBatch ? probabilities.ToArray() : probabilities);
     }
 
     /// <summary>Adds (or replaces) Prediction, and for classes Probability and Probabilities, on <paramref name="item"/>.</summary>

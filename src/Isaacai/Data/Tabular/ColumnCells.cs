@@ -2,7 +2,7 @@ namespace Isaacai.Data.Tabular;
 
 /// <summary>
 /// What a function of a cell gives for each row of one column. Where the table holds the column as
-/// <see cref="TextCodes"/> (text read from a file), it is worked out once per distinct text, not once per row.
+/// <see cref="TextCodes"/> (text read from a file or gathered from objects), it is worked out once per distinct text, not once per row.
 /// </summary>
 internal sealed class ColumnCells<T>
 {

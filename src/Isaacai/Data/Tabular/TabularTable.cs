@@ -81,7 +81,7 @@ public sealed class TabularTable
         _ => TabularValues.IsMissing(this[row, column]),
     };
 
-    /// <summary>The column as codes into its distinct texts, when the table holds it so (text read from a file); null otherwise.</summary>
+    /// <summary>The column as codes into its distinct texts, when the table holds it so (text read from a file, or gathered from objects); null otherwise.</summary>
     internal TextCodes? Codes(int column) => _columns?[column] as TextCodes;
 
     /// <summary>
@@ -149,8 +149,8 @@ public sealed class TabularTable
         /// <param name="numbersExcept">
         /// When given, every column but these is also held as numbers (NaN where missing) for as long as each of its
         /// present values is a finite float32 number, as a file reader holds one, so that a dataset reads it without
-        /// parsing a cell again. These columns (a target and categories, whose names are their text) are held as
-        /// given only. Null: every column as given only.
+        /// parsing a cell again. These columns (a target and categories, whose names are their text) are never held as
+        /// numbers. Null: no column is. Text is held as codes into each column's distinct texts (see <see cref="BuilderColumn"/>).
         /// </param>
         public Builder(IEnumerable<string>? numbersExcept = null) =>
             _onlyAsGiven = numbersExcept?.ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -308,7 +308,7 @@ public sealed class TabularTable
         }
 
         public object ToArray(int rows) =>
-            _numbers is not null ? Join(_numbers, rows) : _codes is not null ? new TextCodes(Join(_codes, rows), _texts) : Join(_values!, rows);
+            _numbers is not null ? Join(_numbers, rows) : _codes is not null ? new TextCodes(Join(_codes, rows), _texts.ToArray()) : Join(_values!, rows);
 
         private static T[] Join<T>(List<T[]> blocks, int rows)
         {
