@@ -179,6 +179,19 @@ Describe 'Invoke-IsaacPredict -Path -OutFile' {
         (Get-Content $out -TotalCount 1) | Should -Be 'species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year,Prediction,Probability'
     }
 
+    It 'fills in a column the file lacks, as a missing value, and says so once; a file with none of the columns is an error' {
+        $noSex = Join-Path $TestDrive 'no-sex.csv'
+        Import-Csv $PenguinsCsv | Select-Object -Property * -ExcludeProperty sex | Export-Csv $noSex
+        $out = Join-Path $TestDrive 'no-sex-predicted.csv'
+        $null = Invoke-IsaacPredict $trainer -Path $noSex -OutFile $out -WarningVariable filled -WarningAction SilentlyContinue
+        $filled.Count | Should -Be 1
+        "$filled" | Should -BeLike "$noSex lacks this model's column 'sex' (filled with *): each row's value is missing, and filled in as in training (MissingValue Mean).*"
+        @(Import-Csv $out).Count | Should -Be 344
+        $elsewhere = Join-Path $TestDrive 'elsewhere.csv'
+        Set-Content $elsewhere "a,b`n1,2"
+        { Invoke-IsaacPredict $trainer -Path $elsewhere -OutFile (Join-Path $TestDrive 'never2.csv') } | Should -Throw "$elsewhere`: none of this model's columns (*"
+    }
+
     It 'writes no file, and leaves an existing one as it was, on a bad row; one error names the file and line' {
         $bad = Join-Path $TestDrive 'bad.csv'
         $lines = @(Get-Content $PenguinsCsv -TotalCount 30)

@@ -267,7 +267,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         try
         {
             long rows = 0;
-            Run(() => rows = TabularFilePredictions.Predict(_predictor, input, output, TabularFilePredictions.DefaultChunkRows, _stop.Token), input);
+            Run(() => rows = TabularFilePredictions.Predict(_predictor, input, output, TabularFilePredictions.DefaultChunkRows, _stop.Token, new PipelineReporter(this)), input);
             WriteVerbose($"Predicted {rows} rows of {input} into {output}.");
             WriteObject(FileWritingCommand.WrittenFile(this, output));
         }

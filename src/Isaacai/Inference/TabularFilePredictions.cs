@@ -4,6 +4,7 @@ using System.Text;
 using Isaacai.Data;
 using Isaacai.Data.Tabular;
 using Isaacai.IO;
+using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
 using Parquet;
 using Parquet.Schema;
@@ -20,8 +21,11 @@ public static class TabularFilePredictions
 {
     public const int DefaultChunkRows = 8192;
 
-    /// <summary>Predicts <paramref name="input"/> into <paramref name="output"/>; returns how many rows were predicted.</summary>
-    public static long Predict(Predictor predictor, string input, string output, int chunkRows = DefaultChunkRows, CancellationToken cancel = default)
+    /// <summary>
+    /// Predicts <paramref name="input"/> into <paramref name="output"/>; returns how many rows were predicted. A column
+    /// of the model's that the file lacks is filled in, if the model fills in missing values, and said to <paramref name="logger"/> as a warning.
+    /// </summary>
+    public static long Predict(Predictor predictor, string input, string output, int chunkRows = DefaultChunkRows, CancellationToken cancel = default, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(predictor);
         var processor = predictor.Processor ?? throw new InvalidOperationException("This model was not trained on a table, so it cannot read a table's rows.");
@@ -36,14 +40,14 @@ public static class TabularFilePredictions
             using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             var sink = new PredictionWriter(writer, separator, processor.Target);
             rows = TabularFile.IsParquet(input)
-                ? FromParquet(predictor, processor, input, sink, cancel)
-                : FromSeparated(predictor, processor, input, sink, separator, chunkRows, cancel);
+                ? FromParquet(predictor, processor, input, sink, cancel, logger)
+                : FromSeparated(predictor, processor, input, sink, separator, chunkRows, cancel, logger);
         });
         return rows;
     }
 
     /// <summary>Where each feature is in the file's columns; -1 for one the file lacks, which is a missing value if the model fills one in.</summary>
-    private static int[] FeaturePlaces(TabularProcessor processor, IReadOnlyList<string> header, string path)
+    private static int[] FeaturePlaces(TabularProcessor processor, IReadOnlyList<string> header, string path, ILogger? logger)
     {
         var places = new int[processor.Features.Count];
         for (int i = 0; i < places.Length; i++)
@@ -55,17 +59,21 @@ public static class TabularFilePredictions
         }
         if (places.All(place => place < 0))
             throw new TabularDataException($"{path}: none of this model's columns ({string.Join(", ", processor.FeatureNames)}) is in the file, so every row would be predicted from filled-in values alone. The file's columns are: {string.Join(", ", header)}.");
+        var filled = processor.Features.Where((_, i) => places[i] < 0).Select(f => $"'{f.Name}' (filled with {f.Fill})").ToArray();
+        if (filled.Length > 0)
+            logger?.LogWarning("{Path} lacks this model's {Columns} {Filled}: each row's value is missing, and filled in as in training (MissingValue {Policy}). The file's columns are: {Header}.",
+                path, filled.Length == 1 ? "column" : "columns", string.Join(", ", filled), processor.MissingValue, string.Join(", ", header));
         foreach (var name in PredictionWriter.Columns(processor.Target))
             if (header.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new InvalidDataException($"{path}: the file already has a column '{name}', which the predictions would write; rename it.");
         return places;
     }
 
-    private static long FromSeparated(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, char separator, int chunkRows, CancellationToken cancel)
+    private static long FromSeparated(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, char separator, int chunkRows, CancellationToken cancel, ILogger? logger)
     {
         using var reader = TabularFile.OpenSeparated(path);
         var header = TabularFile.HeaderOf(reader, path);
-        var places = FeaturePlaces(processor, header, path);
+        var places = FeaturePlaces(processor, header, path, logger);
         bool sameSeparator = separator == TabularFile.SeparatorOf(path);
         sink.WriteHeader(header);
         var modes = processor.Features.Select(f => f.Kind == FeatureKind.Numeric ? TabularFile.CellMode.NumbersOrText : TabularFile.CellMode.Text).ToArray();
@@ -126,14 +134,14 @@ public static class TabularFilePredictions
     /// <summary>A chunk of rows as the reader hands them over: the cells of the model's features, and the rows as written.</summary>
     private sealed record Chunk(TabularFile.ColumnBuilder[] Columns, RawRows Raw);
 
-    private static long FromParquet(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, CancellationToken cancel)
+    private static long FromParquet(Predictor predictor, TabularProcessor processor, string path, PredictionWriter sink, CancellationToken cancel, ILogger? logger)
     {
         var parquet = TabularFile.OpenParquet(path, cancel);
         try
         {
             var fields = TabularFile.ParquetFields(parquet, path);
             var header = fields.Select(f => f.Name).ToArray();
-            var places = FeaturePlaces(processor, header, path);
+            var places = FeaturePlaces(processor, header, path, logger);
             sink.WriteHeader(header);
             long done = 0;
             for (int g = 0; g < parquet.RowGroupCount; g++)
