@@ -133,7 +133,7 @@ Describe 'Invoke-IsaacPredict on hashtables and absent properties' {
         $rows = Import-Csv $PenguinsCsv | Select-Object -First 3 | Select-Object *, @{ n = 'Prediction'; e = { 'mine' } }, @{ n = 'probability'; e = { 1 } }
         $out = @($rows | Invoke-IsaacPredict $trainer -WarningVariable replaced -WarningAction SilentlyContinue)
         $replaced.Count | Should -Be 1
-        "$replaced" | Should -BeLike 'Row 1 has properties of its own named Prediction and probability: in the rows given back, the prediction''s replace them.*'
+        "$replaced" | Should -BeLike 'Row 1 has properties of its own named Prediction and probability: in the rows given back, the prediction replaces them.*'
         $out.Prediction | Should -Not -Contain 'mine'
     }
 

@@ -174,7 +174,7 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         var replaced = shape.PredictionSlots.Where(slot => slot < shape.Names.Length).Select(slot => shape.OutputNames[slot]).ToArray();
         if (replaced.Length == 0 || _warnedOfReplacing) return shape;
         _warnedOfReplacing = true;
-        WriteWarning($"Row {_row} has properties of its own named {string.Join(" and ", replaced)}: in the rows given back, the prediction's replace them. Rename them (Select-Object) to keep them.");
+        WriteWarning($"Row {_row} has properties of its own named {string.Join(" and ", replaced)}: in the rows given back, the prediction replaces them. Rename them (Select-Object) to keep them.");
         return shape;
     }
 
