@@ -211,9 +211,8 @@ public static class TabularFile
         private double[]? _numbers;
         private object?[]? _values;
         private int[]? _codes;
-        /// <summary>The distinct texts so far (text as codes), each a code; or one string per distinct text (numbers or text), shared by its cells.</summary>
-        private Dictionary<string, int>? _codeOf;
-        private List<string?>? _texts;
+        /// <summary>The distinct texts so far: the codes of text as codes, or the one string per distinct text that the cells of numbers or text share.</summary>
+        private DistinctTexts? _texts;
         private bool _anyNumber;
 
         public ColumnBuilder(CellMode mode, int capacity)
@@ -229,8 +228,7 @@ public static class TabularFile
         /// <summary>Code 0 is null: the cells of a column that turned to text before its first text (all missing), or a missing number among values.</summary>
         private void StartText(int capacity)
         {
-            _codeOf = new(StringComparer.Ordinal);
-            _texts = [null];
+            _texts = new DistinctTexts();
             if (_mode == CellMode.Text) _codes = new int[capacity];
             else _values = new object?[capacity];
         }
@@ -283,7 +281,7 @@ public static class TabularFile
                     _scaled = null;
                     _mode = CellMode.Text;
                     StartText(Math.Max(_capacity, row + 1));
-                    _codes![row] = Code(raw);
+                    _codes![row] = _texts!.CodeOf(raw);
                 }
                 else { Failed = true; _numbers = null; _scaled = null; }
                 return;
@@ -291,12 +289,12 @@ public static class TabularFile
             if (_codes is not null)
             {
                 if (row == _codes.Length) Array.Resize(ref _codes, Grow(row));
-                _codes[row] = raw.IndexOf('"') >= 0 ? Code(Unquote(raw, path, line, $"column '{column}'")) : Code(raw);
+                _codes[row] = raw.IndexOf('"') >= 0 ? _texts!.CodeOf(Unquote(raw, path, line, $"column '{column}'")) : _texts!.CodeOf(raw);
                 return;
             }
             if (row == _values!.Length) Array.Resize(ref _values, Grow(row));
             if (TabularValues.TryParseNumber(raw, out var value)) { _values[row] = value; return; }
-            _values[row] = _texts![raw.IndexOf('"') >= 0 ? Code(Unquote(raw, path, line, $"column '{column}'")) : Code(raw)];
+            _values[row] = _texts![raw.IndexOf('"') >= 0 ? _texts.CodeOf(Unquote(raw, path, line, $"column '{column}'")) : _texts.CodeOf(raw)];
         }
 
         /// <summary>
@@ -337,26 +335,16 @@ public static class TabularFile
             _scaled = null;
         }
 
-        /// <summary>The code of a text, a new one the first time it is seen (a category column repeats a few values a million times).</summary>
-        private int Code(ReadOnlySpan<char> text)
-        {
-            var lookup = _codeOf!.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.TryGetValue(text, out var code)) return code;
-            var made = text.ToString();
-            _codeOf.Add(made, code = _texts!.Count);
-            _texts.Add(made);
-            return code;
-        }
-
         private static int Grow(int length) => (int)Math.Min(Array.MaxLength, Math.Max(16L, length + length / 4L));
 
         /// <summary>The cells read, holding at least <paramref name="rows"/> (see <see cref="TabularTable.Numbers"/>): double[], TextCodes or object?[].</summary>
         public object Column(int rows)
         {
-            _codeOf = null;
+            var texts = _texts?.Texts;
+            _texts = null; // the texts' lookup, done with: only the texts themselves go on
             if (_scaled is not null) return new NumberColumn(_scaled, TabularValues.PowersOfTen[_decimals]);
             if (_numbers is not null) return new NumberColumn(_numbers);
-            if (_codes is not null) return new TextCodes(_codes, _texts!);
+            if (_codes is not null) return new TextCodes(_codes, texts!);
             return _values ?? Array.Empty<object?>(); // failed: read again as text
         }
     }

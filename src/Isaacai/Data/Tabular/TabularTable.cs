@@ -231,9 +231,7 @@ public sealed class TabularTable
         private List<object?[]>? _values;
         private List<double[]>? _numbers;
         private List<int[]>? _codes;
-        /// <summary>The distinct texts so far, code 0 being null (missing), and each one's code.</summary>
-        private readonly List<string?> _texts = [null];
-        private readonly Dictionary<string, int> _codeOf = new(StringComparer.Ordinal);
+        private readonly DistinctTexts _texts = new();
 
         public BuilderColumn(int blocks, int missingRows, bool holdNumbers)
         {
@@ -258,7 +256,7 @@ public sealed class TabularTable
             {
                 if (value is string or null)
                 {
-                    _codes[row / BlockRows][row % BlockRows] = CodeOf((string?)value);
+                    _codes[row / BlockRows][row % BlockRows] = _texts.CodeOf((string?)value);
                     return;
                 }
                 CodesToValues();
@@ -280,23 +278,12 @@ public sealed class TabularTable
             if (_numbers is not null) _numbers[row / BlockRows][row % BlockRows] = double.NaN;
         }
 
-        private int CodeOf(string? text)
-        {
-            if (text is null) return 0;
-            if (!_codeOf.TryGetValue(text, out int code))
-            {
-                _codeOf.Add(text, code = _texts.Count);
-                _texts.Add(text);
-            }
-            return code;
-        }
-
         /// <summary>Holds the first <paramref name="rows"/> values as codes, if every one of them is text or null.</summary>
         private void ValuesToCodes(int rows)
         {
             for (int row = 0; row < rows; row++)
                 if (_values![row / BlockRows][row % BlockRows] is not (string or null)) return;
-            _codes = [.. _values!.Select(block => block.Select(v => CodeOf((string?)v)).ToArray())];
+            _codes = [.. _values!.Select(block => block.Select(v => _texts.CodeOf((string?)v)).ToArray())];
             _values = null;
         }
 
@@ -308,7 +295,7 @@ public sealed class TabularTable
         }
 
         public object ToArray(int rows) =>
-            _numbers is not null ? Join(_numbers, rows) : _codes is not null ? new TextCodes(Join(_codes, rows), _texts.ToArray()) : Join(_values!, rows);
+            _numbers is not null ? Join(_numbers, rows) : _codes is not null ? new TextCodes(Join(_codes, rows), [.. _texts.Texts]) : Join(_values!, rows);
 
         private static T[] Join<T>(List<T[]> blocks, int rows)
         {
@@ -324,23 +311,6 @@ public sealed class TabularTable
 
     /// <summary>Reads a CSV file with a header row (RFC 4180: commas, double quotes, CR LF or LF). Every value stays a string.</summary>
     public static TabularTable ReadCsv(string path) => TabularFile.Read(path, new TabularFileColumns { AllText = true });
-}
-
-/// <summary>
-/// A column of text held as each row's index into the column's distinct texts, as a file reader holds text: a
-/// category column of a million rows holds a few strings, and anything worked out from a cell (missing or not,
-/// its number, its category) is worked out once per distinct text. A text may be null (a cell never read).
-/// </summary>
-internal sealed class TextCodes(int[] codes, IReadOnlyList<string?> texts)
-{
-    private readonly bool[] _missing = texts.Select(t => TabularValues.IsMissing(t)).ToArray();
-
-    /// <summary>By row; may be longer than the table's rows.</summary>
-    public int[] Codes { get; } = codes;
-
-    public IReadOnlyList<string?> Texts { get; } = texts;
-
-    public bool IsMissing(int row) => _missing[Codes[row]];
 }
 
 /// <summary>
