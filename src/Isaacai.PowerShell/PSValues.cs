@@ -126,6 +126,18 @@ internal static class PSValues
         return Expression.Lambda<Func<PSObject, OrderedDictionary?>>(Expression.Property(Expression.Property(item, instanceMembers), members), item).Compile();
     }
 
+    /// <summary>Where <paramref name="name"/> is among <paramref name="names"/>, ignoring case, as PowerShell matches property names; -1 if it is not.</summary>
+    public static int IndexOfName(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+            if (string.Equals(names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    /// <summary>The error for a case-sensitive dictionary's Age and age, say, given where <paramref name="name"/> is matched ignoring case: taking either would silently drop the other.</summary>
+    public static string KeysDifferOnlyInCase(string first, string second, string name) =>
+        $"The keys '{first}' and '{second}' differ only in case; '{name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.";
+
     /// <summary>One property's value by name (ignoring case); <paramref name="found"/> says whether it exists at all.</summary>
     public static object? Property(PSObject item, string name, out bool found)
     {
@@ -138,7 +150,7 @@ internal static class PSValues
                 var entryKey = entry.Key?.ToString();
                 if (!string.Equals(entryKey, name, StringComparison.OrdinalIgnoreCase)) continue;
                 // A case-sensitive dictionary may hold Age and age: taking either would silently drop the other.
-                if (key is not null) throw new TabularDataException($"The keys '{key}' and '{entryKey}' differ only in case; '{name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.", name);
+                if (key is not null) throw new TabularDataException(KeysDifferOnlyInCase(key, entryKey!, name), name);
                 (key, value) = (entryKey, entry.Value);
             }
             found = key is not null;

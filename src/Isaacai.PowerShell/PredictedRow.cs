@@ -20,12 +20,7 @@ public abstract class NamedCells
     internal int Count => Names.Length;
     internal string NameAt(int index) => Names[index];
 
-    internal int IndexOf(string name)
-    {
-        for (int i = 0; i < Names.Length; i++)
-            if (string.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase)) return i;
-        return -1;
-    }
+    internal int IndexOf(string name) => PSValues.IndexOfName(Names, name);
 
     internal abstract object? this[int index] { get; set; }
 
@@ -57,7 +52,7 @@ public sealed class PredictedRow : NamedCells, ICloneable
         var slots = new int[prediction.Count];
         for (int p = 0; p < prediction.Count; p++)
         {
-            slots[p] = names.FindIndex(n => string.Equals(n, prediction[p], StringComparison.OrdinalIgnoreCase));
+            slots[p] = PSValues.IndexOfName(names, prediction[p]);
             if (slots[p] < 0)
             {
                 slots[p] = names.Count;

@@ -192,10 +192,11 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
         {
             Names = names.ToArray();
             Features = new int[Names.Length];
-            var named = new string?[processor.Features.Count];
+            var featureNames = processor.FeatureNames.ToArray();
+            var named = new string?[featureNames.Length];
             for (int i = 0; i < Names.Length; i++)
             {
-                int feature = Features[i] = IndexOf(processor.FeatureNames, Names[i]);
+                int feature = Features[i] = PSValues.IndexOfName(featureNames, Names[i]);
                 if (feature < 0) continue;
                 // A case-sensitive dictionary may hold Age and age: taking either would silently drop the other.
                 if (named[feature] is { } earlier) Twice ??= (earlier, Names[i], feature);
@@ -229,20 +230,9 @@ public sealed class InvokeIsaacPredictCommand : PSCmdlet
             if (HasNoFeature)
                 throw new TabularDataException($"Row {row} has none of this model's columns ({string.Join(", ", processor.FeatureNames)}); {(Names.Length == 0 ? "it has no properties" : $"its properties are {string.Join(", ", Names)}")}. Names are matched ignoring case.", null, row);
             if (Twice is var (earlier, key, feature))
-                throw new TabularDataException($"The keys '{earlier}' and '{key}' differ only in case; '{processor.Features[feature].Name}' is matched ignoring case, so it is not clear which is meant. Rename one of them.", key, row);
+                throw new TabularDataException(PSValues.KeysDifferOnlyInCase(earlier, key, processor.Features[feature].Name), key, row);
             if (Lacking is { } lacking)
                 throw new TabularDataException($"Row {row} has no property '{processor.Features[lacking].Name}'; this model needs {string.Join(", ", processor.FeatureNames)}, and was trained with MissingValue {processor.MissingValue}, which fills nothing in.", processor.Features[lacking].Name, row);
-        }
-
-        private static int IndexOf(IEnumerable<string> names, string name)
-        {
-            int i = 0;
-            foreach (var candidate in names)
-            {
-                if (string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase)) return i;
-                i++;
-            }
-            return -1;
         }
     }
 
