@@ -84,11 +84,12 @@ public static class TabularFilePredictions
         using var ready = new BlockingCollection<Chunk>(boundedCapacity: 2);
         using var free = new BlockingCollection<RawRows>();
         for (int i = 0; i < 3; i++) free.Add(new RawRows(chunkRows));
+        Chunk NextChunk() => new(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
         var reading = Task.Run(() =>
         {
             try
             {
-                var chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                var chunk = NextChunk();
                 string[]? fields = sameSeparator ? null : new string[header.Length];
                 foreach (var row in reader)
                 {
@@ -105,7 +106,7 @@ public static class TabularFilePredictions
                     if (chunk.Raw.Count == chunkRows)
                     {
                         ready.Add(chunk, stop.Token);
-                        chunk = new Chunk(modes.Select(m => new TabularFile.ColumnBuilder(m, chunkRows)).ToArray(), free.Take(stop.Token));
+                        chunk = NextChunk();
                     }
                 }
                 if (chunk.Raw.Count > 0) ready.Add(chunk, stop.Token);

@@ -224,7 +224,7 @@ public sealed class TabularProcessor
         int chunkRows = Math.Max(1, Math.Min(rows.Count, (1 << 14) / Math.Max(1, Width)));
         var chunk = new float[(long)chunkRows * Width];
         var address = Optimization.NativeGradients.AddressOf(encoded);
-        // A category column of a file's texts: each text's category looked up once, its index or -1 (missing or unknown, for EncodeCell to fill in or refuse).
+        // A category column held as codes (a file's texts, or objects'): each text's category looked up once, its index or -1 (missing or unknown, for EncodeCell to fill in or refuse).
         var categories = Features.Select((f, i) => f.Kind == FeatureKind.Category && table.Codes(columns[i]) is not null
             ? new ColumnCells<int>(table, columns[i], v => !TabularValues.IsMissing(v) && _categoryIndex[i].TryGetValue(TabularValues.Text(v), out var known) ? known : -1)
             : null).ToArray();
